@@ -1,0 +1,1 @@
+"""`aigc` command groups; each module exposes ``register(subparsers)``."""

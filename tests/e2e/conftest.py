@@ -1,0 +1,139 @@
+"""Real-browser fixtures: Debian's Chromium driven by Playwright against `streamlit run` on loopback.
+
+No browser is ever downloaded (the machines are offline): Chromium comes from ``$CHROMIUM`` or
+``/usr/bin/chromium``. Without it the browser tests skip with the reason shown, except under
+``REQUIRE_BROWSER=1`` (CI), where a missing browser fails the run.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from suite.commands.serve import streamlit_command
+
+ROOT = Path(__file__).resolve().parents[2]
+SCREENSHOTS = ROOT / "docs" / "screenshots"
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+SERVER_START_TIMEOUT_S = 90
+
+
+def find_chromium() -> str | None:
+    candidates = [os.environ.get("CHROMIUM"), "/usr/bin/chromium", shutil.which("chromium")]
+    return next((c for c in candidates if c and os.access(c, os.X_OK)), None)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if "/e2e/" in str(item.path).replace(os.sep, "/"):
+            item.add_marker(pytest.mark.browser)
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args() -> dict[str, Any]:
+    """Overrides pytest-playwright's launch arguments: the system Chromium, offline-safe flags."""
+    chromium = find_chromium()
+    if chromium is None:
+        reason = "Chromium not found (set CHROMIUM or install Debian's chromium)"
+        if os.environ.get("REQUIRE_BROWSER") == "1":
+            pytest.fail(f"REQUIRE_BROWSER=1 but {reason}", pytrace=False)
+        pytest.skip(reason)
+    return {"executable_path": chromium, "args": CHROMIUM_FLAGS, "headless": True}
+
+
+@pytest.fixture(scope="session")
+def browser_context_args() -> dict[str, Any]:
+    # Streamlit scrolls inside its own container, so a tall viewport shows the whole page.
+    return {"viewport": {"width": 1400, "height": 1400}}
+
+
+@dataclass
+class StreamlitServer:
+    url: str
+    home: Path
+    process: subprocess.Popen[bytes]
+    log: Path
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def start_streamlit(home: Path, log: Path) -> StreamlitServer:
+    """Start the app on a free loopback port with its own workspace; wait until it answers."""
+    port = free_port()
+    env = {**os.environ, "AIGC_HOME": str(home), "PYTHONUNBUFFERED": "1"}
+    handle = log.open("wb")
+    process = subprocess.Popen(
+        streamlit_command("127.0.0.1", port), cwd=ROOT, env=env, stdout=handle, stderr=subprocess.STDOUT
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + SERVER_START_TIMEOUT_S
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"streamlit exited early:\n{log.read_text()}")
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
+                if response.status == 200:
+                    return StreamlitServer(url=url, home=home, process=process, log=log)
+        except OSError:
+            time.sleep(0.3)
+    process.kill()
+    raise RuntimeError(f"streamlit did not answer within {SERVER_START_TIMEOUT_S}s:\n{log.read_text()}")
+
+
+def seed_demo_runs(home: Path) -> None:
+    """A few real workspace runs so Home has something to list."""
+    from suite.workspace import RunCancelled, Workspace
+
+    ws = Workspace(home)
+    with ws.start_run("workspace.demo", {"purpose": "browser test"}) as run:
+        run.log_metrics({"score": 0.875})
+    with ws.start_run("workspace.demo", {"purpose": "cancelled"}):
+        raise RunCancelled("stopped from the browser test")
+
+
+@pytest.fixture(scope="session")
+def streamlit_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StreamlitServer]:
+    base = tmp_path_factory.mktemp("e2e")
+    seed_demo_runs(base / "home")
+    server = start_streamlit(base / "home", base / "streamlit.log")
+    yield server
+    server.process.terminate()
+    try:
+        server.process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        server.process.kill()
+
+
+def screenshot(page: Any, name: str) -> Path:
+    """Save a README screenshot of the current page."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / f"{name}.png"
+    page.screenshot(path=str(path))
+    return path
+
+
+__all__ = ["StreamlitServer", "screenshot", "start_streamlit", "sys"]

@@ -1,0 +1,83 @@
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from suite.cli import build_parser, main
+from suite.commands.serve import APP_PATH, streamlit_command
+from suite.workspace import Workspace
+
+
+def _seed(home: Path) -> list[int]:
+    ws = Workspace(home)
+    with ws.start_run("lab.train", {"model": "vae"}) as first:
+        first.log_metrics({"elbo": -95.25})
+        first.save_bytes("grid.png", b"png")
+    with pytest.raises(RuntimeError), ws.start_run("lab.sample") as second:
+        raise RuntimeError("out of memory")
+    return [first.id, second.id]
+
+
+def test_runs_list_prints_a_table(aigc_home: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    first, second = _seed(aigc_home)
+    assert main(["runs", "list"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].split()[:3] == ["ID", "CAPABILITY", "STATUS"]
+    assert lines[1].split()[:3] == [str(second), "lab.sample", "failed"]
+    assert lines[2].split()[:3] == [str(first), "lab.train", "done"]
+    assert "elbo=-95.25" in lines[2]
+
+
+def test_runs_list_filters_and_json(aigc_home: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    _seed(aigc_home)
+    assert main(["runs", "list", "--status", "failed", "--json"]) == 0
+    rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [r["capability"] for r in rows] == ["lab.sample"]
+    assert rows[0]["error"] == "RuntimeError: out of memory"
+
+
+def test_runs_show_gives_paths_of_artifacts(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    home = tmp_path / "elsewhere"
+    first, _ = _seed(home)
+    assert main(["--home", str(home), "runs", "show", str(first)]) == 0
+    shown = json.loads(capsys.readouterr().out)
+    assert shown["params"] == {"model": "vae"} and shown["status"] == "done"
+    assert Path(shown["artifacts"][0]).read_bytes() == b"png"
+
+
+def test_empty_workspace_and_unknown_run(aigc_home: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["runs", "list"]) == 0
+    assert capsys.readouterr().out.strip() == "no runs yet"
+    assert main(["runs", "show", "42"]) == 2
+    assert "no run 42" in capsys.readouterr().err
+
+
+def test_corrupt_workspace_is_an_error_not_a_traceback(
+    aigc_home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    aigc_home.mkdir(parents=True)
+    (aigc_home / "runs.db").write_text("garbage" * 50)
+    assert main(["runs", "list"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("aigc: error:") and "runs.db" in err and "Traceback" not in err
+
+
+def test_serve_runs_this_app_headless() -> None:
+    command = streamlit_command("127.0.0.1", 8600)
+    assert command[1:4] == ["-m", "streamlit", "run"] and command[4] == str(APP_PATH)
+    assert APP_PATH.is_file()
+    assert command[command.index("--server.port") + 1] == "8600"
+    assert command[command.index("--server.headless") + 1] == "true"
+    args = build_parser().parse_args(["serve", "--port", "9000"])
+    assert args.port == 9000 and args.address == "127.0.0.1"
+
+
+def test_console_script_is_installed() -> None:
+    aigc = Path(sys.executable).parent / "aigc"
+    done = subprocess.run([str(aigc), "--help"], capture_output=True, text=True, check=True)
+    for command in ("runs", "serve"):
+        assert command in done.stdout
