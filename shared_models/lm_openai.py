@@ -137,7 +137,12 @@ class OpenAIGenerator(TextGenerator):
                 response = self._call(lambda: self._client.chat.completions.create(**body))
                 break
             except EndpointError as exc:
-                refused = isinstance(exc.__cause__, openai.BadRequestError | openai.UnprocessableEntityError)
+                cause = exc.__cause__
+                # Servers refuse an unknown response_format with 400 or 422, some (llama-cpp-python's)
+                # with a 500 that names the field.
+                refused = isinstance(cause, openai.BadRequestError | openai.UnprocessableEntityError) or (
+                    isinstance(cause, openai.APIStatusError) and "response_format" in _message(cause)
+                )
                 if kind is None or not refused:
                     raise
                 with self._format_lock:  # this server does not take that form; never send it again
