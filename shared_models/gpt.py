@@ -294,7 +294,7 @@ def sample(model: GPT, tokenizer: CharTokenizer, prompt: str, options: SampleOpt
     model.train(was_training)
     ids = idx[0].tolist()
     return SampleOutput(
-        text=prompt + tokenizer.decode(ids[len(start) :]) if prompt else tokenizer.decode(ids),
+        text=prompt + tokenizer.decode(ids[len(start) :]),
         prompt=prompt,
         new_tokens=options.max_new_tokens,
     )

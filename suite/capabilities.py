@@ -49,4 +49,13 @@ class Capability:
 
 
 # Appended to by each capability issue, in menu order within a section.
-CAPABILITIES: tuple[Capability, ...] = ()
+CAPABILITIES: tuple[Capability, ...] = (
+    Capability(
+        id="text-lab",
+        title="Text Lab",
+        section="Model Lab",
+        page="pages/text_lab.py",
+        icon=":material/chat:",
+        summary="Chat with the local language model or your own endpoint; train a small GPT on your text.",
+    ),
+)

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import streamlit as st
 
+from shared_models.lm import LMConfig, TextGenerator, build_text_generator
 from suite.workspace import Workspace, default_root
 
-__all__ = ["get_workspace"]
+__all__ = ["get_text_generator", "get_workspace", "lm_cache_dir"]
 
 
 @st.cache_resource(show_spinner=False)
@@ -26,3 +27,24 @@ def get_workspace() -> Workspace:
         WorkspaceError: The database is corrupt, foreign or newer (not cached, so a fix is seen).
     """
     return _workspace_at(str(default_root()))
+
+
+def lm_cache_dir() -> str:
+    """Where the transformers fallback keeps its dequantised copy of a GGUF (inside the workspace)."""
+    return str(default_root() / "cache" / "lm")
+
+
+@st.cache_resource(show_spinner="Loading the language model…", max_entries=4)
+def _text_generator(config: LMConfig) -> TextGenerator:
+    return build_text_generator(config)
+
+
+def get_text_generator(config: LMConfig | None = None) -> TextGenerator:
+    """One generator per configuration and process, shared by every session (each backend is
+    thread-safe). Defaults come from the ``AIGC_LLM_*`` variables.
+
+    Raises:
+        SuiteError: The model file or endpoint settings are wrong (not cached, so a fix is seen).
+    """
+    config = config or LMConfig.from_env(cache_dir=lm_cache_dir())
+    return _text_generator(config)
