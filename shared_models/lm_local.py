@@ -196,15 +196,28 @@ class TransformersGenerator(TextGenerator):
                 self._model = AutoModelForCausalLM.from_pretrained(
                     path.parent, gguf_file=path.name, dtype=torch.float32
                 )
-                if cached is not None:  # safetensors: a later process loads it ~8x faster
-                    self._model.save_pretrained(cached, safe_serialization=True)
-                    self._tokenizer.save_pretrained(cached)
+                if cached is not None:
+                    self._save_dequantised(cached)
         except (ValueError, OSError, KeyError, RuntimeError) as exc:
             raise ModelFileError(f"transformers could not load {path} ({exc})") from exc
         self._model.eval()
         if not getattr(self._tokenizer, "chat_template", None):
             raise ModelFileError(f"{path.name} has no chat template; use an instruct/chat GGUF")
         self.context_length = min(config.n_ctx, int(getattr(self._model.config, "max_position_embeddings", 0)) or config.n_ctx)
+
+    def _save_dequantised(self, folder: Path) -> None:
+        """Keep the fp32 weights as safetensors: a later process loads them ~8x faster than the GGUF.
+
+        transformers refuses to save a model it read from GGUF (it marks it quantised), although the
+        weights it holds are plain fp32; dropping that marker on the copy is what makes it savable.
+        """
+        self._model.hf_quantizer = None
+        if hasattr(self._model.config, "quantization_config"):
+            del self._model.config.quantization_config
+        partial = folder.with_name(folder.name + ".partial")
+        self._model.save_pretrained(partial, safe_serialization=True)
+        self._tokenizer.save_pretrained(partial)
+        partial.replace(folder)  # a crash mid-save never leaves a half-written cache behind
 
     @staticmethod
     def _cache_folder(path: Path, cache_dir: str | None) -> Path | None:

@@ -154,13 +154,21 @@ class OpenAIGenerator(TextGenerator):
     def _pieces(self, response: Any) -> Iterator[Chunk]:
         import openai
 
+        finished = False
         try:
             for event in response:
                 if not event.choices:
                     continue
                 choice = event.choices[0]
                 text = (choice.delta.content or "") if choice.delta else ""
+                finished = finished or choice.finish_reason is not None
                 yield Chunk(text, tokens=1 if text else 0, finish_reason=choice.finish_reason)
+            if not finished:
+                # e.g. llama-cpp-python's server, by default, cuts a stream short to serve a newer request
+                raise EndpointError(
+                    f"{self.base_url} ended the answer without finishing it; the server may have dropped it "
+                    "for another request (llama-cpp-python's server: start it with --interrupt_requests False)"
+                )
         except openai.APITimeoutError as exc:
             raise EndpointTimeoutError(
                 f"{self.base_url} stopped sending for {self._config.timeout_s:g} s in the middle of an answer"

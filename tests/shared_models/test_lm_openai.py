@@ -49,6 +49,7 @@ def server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         "--model", str(bundled_gguf_path()), "--model_alias", "smollm2-135m",
         "--host", "127.0.0.1", "--port", str(port),
         "--n_ctx", str(SERVER_CTX), "--n_threads", "2",
+        "--interrupt_requests", "False",  # queue concurrent requests instead of cutting the older one
     ]  # fmt: skip
     with log.open("wb") as handle:
         process = subprocess.Popen(command, stdout=handle, stderr=subprocess.STDOUT)
