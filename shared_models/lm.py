@@ -264,10 +264,13 @@ def _schema_validator(schema: Mapping[str, Any]) -> Any:
 def _parse_json(text: str, validator: Any) -> tuple[Any, str | None]:
     """The parsed value and None, or None and what was wrong with it (for a retry prompt)."""
     stripped = text.strip()
-    if stripped.startswith("```"):  # models love code fences; accept the JSON inside one
-        stripped = stripped.strip("`").removeprefix("json").strip()
+    # Prompted models wrap JSON in code fences or prose; take the first complete value in the text.
+    starts = [i for i in (stripped.find("{"), stripped.find("[")) if i >= 0]
     try:
-        value = json.loads(stripped)
+        if not starts:
+            value = json.loads(stripped)
+        else:
+            value, _ = json.JSONDecoder().raw_decode(stripped, min(starts))
     except json.JSONDecodeError as exc:
         return None, f"it is not valid JSON ({exc.msg} at character {exc.pos})"
     errors = sorted(validator.iter_errors(value), key=lambda e: list(e.path))

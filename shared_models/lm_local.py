@@ -169,7 +169,7 @@ class LlamaCppGenerator(TextGenerator):
 class TransformersGenerator(TextGenerator):
     """The same GGUF through transformers (dequantised to fp32): the fallback when llama.cpp is missing.
 
-    JSON output is checked and retried rather than grammar-constrained.
+    JSON output is constrained token by token with lm-format-enforcer, as llama.cpp does with a grammar.
     """
 
     backend = "local"
@@ -186,6 +186,7 @@ class TransformersGenerator(TextGenerator):
         self.json_retries = config.json_retries
         self._lock = threading.Lock()
         self._threads = config.n_threads
+        self._enforcer_data: Any = None
         cached = self._cache_folder(path, config.cache_dir)
         try:
             if cached is not None and (cached / "config.json").is_file():
@@ -230,14 +231,43 @@ class TransformersGenerator(TextGenerator):
     def _open_stream(
         self, messages: list[ChatMessage], options: GenerationOptions, schema: Mapping[str, Any] | None
     ) -> TextStream:
-        ids = self._tokenizer.apply_chat_template(
-            messages, add_generation_prompt=True, return_tensors="pt", return_dict=True
-        )["input_ids"]
+        import torch
+
+        prompt = self._tokenizer.apply_chat_template(messages, add_generation_prompt=True, tokenize=False)
+        ids = torch.tensor([self._tokenizer.encode(prompt, add_special_tokens=False)])
         _context_check(int(ids.shape[1]), options, self.context_length or 0)
-        chunks = self._generate(ids, options)
+        allowed = self._json_constraint(schema) if schema is not None else None
+        chunks = self._generate(ids, options, allowed)
         return TextStream(chunks, backend=self.backend, model=self.model_name, prompt_tokens=int(ids.shape[1]))
 
-    def _generate(self, ids: Any, options: GenerationOptions) -> Iterator[Chunk]:
+    def _json_constraint(self, schema: Mapping[str, Any]) -> Any:
+        """A per-step filter of the tokens that keep the output a valid prefix of the schema's JSON
+        (lm-format-enforcer's core; its transformers adapter predates transformers 5, hence this one):
+        the transformers counterpart of llama.cpp's grammar."""
+        from lmformatenforcer import JsonSchemaParser, TokenEnforcer, TokenEnforcerTokenizerData
+
+        with self._lock:  # indexing the vocabulary takes a few seconds: once per generator
+            if self._enforcer_data is None:
+                self._enforcer_data = self._build_enforcer_data(TokenEnforcerTokenizerData)
+        enforcer = TokenEnforcer(self._enforcer_data, JsonSchemaParser(dict(schema)))
+        return lambda _batch, ids: enforcer.get_allowed_tokens(ids.tolist()).allowed_tokens
+
+    def _build_enforcer_data(self, data_cls: Any) -> Any:
+        tok = self._tokenizer
+        special = set(tok.all_special_ids)
+        zero = tok.encode("0", add_special_tokens=False)[-1]
+        regular = []
+        for idx in range(len(tok)):
+            if idx in special:
+                continue
+            # Decoding after "0" keeps the leading space a word-start token carries.
+            after_zero, alone = tok.decode([zero, idx])[1:], tok.decode([idx])
+            regular.append((idx, after_zero, len(after_zero) > len(alone)))
+        eos = self._model.generation_config.eos_token_id
+        eos_ids = sorted({tok.eos_token_id, *(eos if isinstance(eos, list) else [eos])} - {None})
+        return data_cls(regular, lambda ids: tok.decode(ids).rstrip("\ufffd"), eos_ids, False, len(tok))
+
+    def _generate(self, ids: Any, options: GenerationOptions, allowed: Any = None) -> Iterator[Chunk]:
         import torch
         from transformers import TextIteratorStreamer
 
@@ -265,6 +295,8 @@ class TransformersGenerator(TextGenerator):
             }
             if options.stop:
                 kwargs.update(stop_strings=list(options.stop), tokenizer=self._tokenizer)
+            if allowed is not None:
+                kwargs["prefix_allowed_tokens_fn"] = allowed
             errors: list[BaseException] = []
             produced: list[int] = []
 

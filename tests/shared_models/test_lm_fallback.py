@@ -63,9 +63,10 @@ def test_fallback_streams_and_honours_stop_strings(fallback_lm: TextGenerator) -
     assert stop not in stream.result.text
 
 
-def test_fallback_json_validates_by_checking_and_retrying(fallback_lm: TextGenerator) -> None:
-    value = fallback_lm.generate_json(SCHEMAS["person"], PROMPTS["person"], GenerationOptions(max_tokens=80, seed=3))
-    jsonschema.validate(value, SCHEMAS["person"])
+@pytest.mark.parametrize("name", ["person", "enum_and_bool"])
+def test_fallback_json_is_constrained_to_the_schema(fallback_lm: TextGenerator, name: str) -> None:
+    value = fallback_lm.generate_json(SCHEMAS[name], PROMPTS[name], GenerationOptions(max_tokens=80, seed=3))
+    jsonschema.validate(value, SCHEMAS[name])
 
 
 def test_dequantised_copy_is_cached_and_reloads(fallback_lm: TextGenerator, cache_dir: Path) -> None:
