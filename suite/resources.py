@@ -6,11 +6,17 @@ Plain factories live in the lower layers; this module only decides what is share
 
 from __future__ import annotations
 
+from typing import Literal
+
 import streamlit as st
 
+from domains.lab.image_lab import ImageModel
+from shared_models.datasets import ImageDataset, UploadReport, load_dataset, load_image_zip
+from shared_models.store import ModelCard
+from suite.runners.image_lab import open_model
 from suite.workspace import Workspace, default_root
 
-__all__ = ["get_workspace"]
+__all__ = ["get_image_dataset", "get_uploaded_dataset", "get_workspace", "open_run_model"]
 
 
 @st.cache_resource(show_spinner=False)
@@ -26,3 +32,21 @@ def get_workspace() -> Workspace:
         WorkspaceError: The database is corrupt, foreign or newer (not cached, so a fix is seen).
     """
     return _workspace_at(str(default_root()))
+
+
+@st.cache_resource(show_spinner="Loading images…")
+def get_image_dataset(name: str) -> ImageDataset:
+    """A built-in image set (read-only, shared by all sessions)."""
+    return load_dataset(name, image_size=32 if name == "shapes" else 28)
+
+
+@st.cache_resource(show_spinner="Checking the upload…", max_entries=4)
+def get_uploaded_dataset(data: bytes, mode: Literal["L", "RGB"]) -> tuple[ImageDataset, UploadReport]:
+    """An uploaded zip of images, validated once per content."""
+    return load_image_zip(data, image_size=32, mode=mode, name="upload")
+
+
+@st.cache_resource(show_spinner="Loading the model…", max_entries=8)
+def open_run_model(root: str, run_id: int) -> tuple[ImageModel, ModelCard]:
+    """A model saved by a Model Lab run, loaded once per process (no retraining)."""
+    return open_model(Workspace(root), run_id)
