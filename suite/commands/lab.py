@@ -25,7 +25,7 @@ def register(commands: Any) -> None:
     train = sub.add_parser("train", help="train an image generator as a workspace run")
     train.add_argument("--dataset", choices=sorted(DATASETS), default="mnist")
     train.add_argument("--model", choices=list(MODEL_KINDS), default="cvae")
-    train.add_argument("--seconds", type=float, default=60.0, help="wall-clock budget (default 60)")
+    train.add_argument("--seconds", type=float, help="wall-clock budget (default 60 unless --steps is given)")
     train.add_argument("--steps", type=int, help="step budget instead of (or as well as) seconds")
     train.add_argument("--batch-size", type=int, default=64)
     train.add_argument("--latent-dim", type=int, help="size of z (default: 64 GAN, 16 VAE)")
@@ -44,7 +44,7 @@ def register(commands: Any) -> None:
 
 
 def train_command(args: argparse.Namespace) -> int:
-    seconds = None if args.steps and args.seconds == 60.0 else args.seconds
+    seconds = args.seconds if args.seconds is not None else (None if args.steps else 60.0)
     spec = ImageLabSpec(
         model=args.model, dataset=args.dataset, seconds=seconds, steps=args.steps,
         batch_size=args.batch_size, latent_dim=args.latent_dim, seed=args.seed,
