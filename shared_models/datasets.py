@@ -8,6 +8,7 @@ decompression bombs), member names (no path traversal); corrupt images are skipp
 
 from __future__ import annotations
 
+import hashlib
 import io
 import zipfile
 from collections.abc import Callable
@@ -75,6 +76,12 @@ class ImageDataset:
     @property
     def image_size(self) -> int:
         return int(self.images.shape[-1])
+
+    def fingerprint(self) -> str:
+        """A short hash of the images and labels (identifies the content, whatever its name)."""
+        digest = hashlib.sha256(self.images.numpy().tobytes())
+        digest.update(self.labels.numpy().tobytes())
+        return digest.hexdigest()[:16]
 
     def subset(self, index: torch.Tensor) -> ImageDataset:
         return ImageDataset(

@@ -67,7 +67,8 @@ class BackgroundJob(Generic[T]):
     def _on_progress(self, progress: Progress) -> bool:
         with self._lock:
             self._progress = progress
-            self._history.append({"step": float(progress.step), **progress.metrics})
+            if progress.metrics:  # status-only reports ("measuring quality") are not curve points
+                self._history.append({"step": float(progress.step), **progress.metrics})
             if progress.preview is not None:
                 self._preview = progress.preview
         return not self.stop_event.is_set()

@@ -212,6 +212,7 @@ class ClassifierSpec:
     """Identifies the metrics classifier of a dataset (the store caches one per spec)."""
 
     dataset: str
+    fingerprint: str  # content hash: two uploads with the same shape must not share a classifier
     image_size: int
     channels: int
     num_classes: int
@@ -232,12 +233,18 @@ def get_classifier(data: ImageDataset, store_root: str | Path) -> tuple[FeatureC
         The classifier and its held-out accuracy.
     """
     train_set, test_set = data.split(EVAL_TEST_FRACTION, seed=EVAL_SPLIT_SEED)
-    spec = ClassifierSpec(data.name, data.image_size, data.channels, data.num_classes, len(data))
+    spec = ClassifierSpec(
+        data.name, data.fingerprint(), data.image_size, data.channels, data.num_classes, len(data)
+    )
 
     def fit() -> tuple[nn.Module, ModelCard]:
         model, accuracy = train_classifier(train_set, test_set, steps=spec.steps, seed=spec.seed)
-        card = ModelCard(kind="classifier", config=asdict(model.config), dataset=data.name,
-                         metrics={"test_accuracy": accuracy})  # fmt: skip
+        card = ModelCard(
+            kind="classifier",
+            config=asdict(model.config),
+            dataset=data.name,
+            metrics={"test_accuracy": accuracy},
+        )
         return model, card
 
     model, card, _ = get_or_train(spec, store_root, fit)

@@ -46,9 +46,14 @@ def register(commands: Any) -> None:
 def train_command(args: argparse.Namespace) -> int:
     seconds = args.seconds if args.seconds is not None else (None if args.steps else 60.0)
     spec = ImageLabSpec(
-        model=args.model, dataset=args.dataset, seconds=seconds, steps=args.steps,
-        batch_size=args.batch_size, latent_dim=args.latent_dim, seed=args.seed,
-    )  # fmt: skip
+        model=args.model,
+        dataset=args.dataset,
+        seconds=seconds,
+        steps=args.steps,
+        batch_size=args.batch_size,
+        latent_dim=args.latent_dim,
+        seed=args.seed,
+    )
     data = load_dataset(args.dataset, image_size=32 if args.dataset == "shapes" else 28)
     progress = TerminalProgress()
     with stop_on_interrupt() as stop:
@@ -65,8 +70,12 @@ def sample_command(args: argparse.Namespace) -> int:
         raise InputError(f"--n must be between 1 and 1024, got {args.n}")
     model, _ = open_model(Workspace.from_env(), args.run_id)
     if args.per_class:
-        grid = class_grid(model, per_class=max(1, args.n // max(model.num_classes, 1)), seed=args.seed,
-                          temperature=args.temperature)  # fmt: skip
+        grid = class_grid(
+            model,
+            per_class=max(1, args.n // max(model.num_classes, 1)),
+            seed=args.seed,
+            temperature=args.temperature,
+        )
     else:
         grid = sample_grid(model, args.n, seed=args.seed, temperature=args.temperature)
     args.out.write_bytes(to_png(grid, scale=2))

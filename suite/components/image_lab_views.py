@@ -109,8 +109,13 @@ def loss_figure(history: list[dict[str, float]]) -> go.Figure:
     figure = go.Figure()
     for column in [c for c in frame.columns if c not in ("step", "seconds")]:
         figure.add_trace(go.Scatter(x=frame["step"], y=frame[column], mode="lines", name=column))
-    figure.update_layout(height=260, margin={"l": 10, "r": 10, "t": 30, "b": 10}, xaxis_title="step",
-                         title="Training curves", legend={"orientation": "h"})  # fmt: skip
+    figure.update_layout(
+        height=260,
+        margin={"l": 10, "r": 10, "t": 30, "b": 10},
+        xaxis_title="step",
+        title="Training curves",
+        legend={"orientation": "h"},
+    )
     return figure
 
 
@@ -136,8 +141,13 @@ def _metrics_table(record: RunRecord) -> pd.DataFrame:
     for key, (label, meaning) in METRIC_LABELS.items():
         value = record.metrics.get(key)
         if value is not None:
-            rows.append({"metric": label, "value": f"{value:.4g}" if isinstance(value, float) else str(value),
-                         "meaning": meaning})  # fmt: skip
+            rows.append(
+                {
+                    "metric": label,
+                    "value": f"{value:.4g}" if isinstance(value, float) else str(value),
+                    "meaning": meaning,
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -150,9 +160,16 @@ def _model_zip(folder: Path) -> bytes:
 
 
 def _grid_view(page_id: str, name: str, grid, caption: str) -> None:
-    st.image(grid, caption=caption, width=min(720, grid.shape[1] * 3))
-    st.download_button("Download PNG", to_png(grid, scale=3), file_name=f"{name}.png", mime="image/png",
-                       key=f"{page_id}.download_{name}")  # fmt: skip
+    # Enlarged with crisp pixels here, so the browser's smooth scaling does not blur small digits.
+    width = "stretch" if grid.shape[1] * 3 > 480 else grid.shape[1] * 3
+    st.image(to_png(grid, scale=3), caption=caption, width=width)
+    st.download_button(
+        "Download PNG",
+        to_png(grid, scale=3),
+        file_name=f"{name}.png",
+        mime="image/png",
+        key=f"{page_id}.download_{name}",
+    )
 
 
 def render_model(
@@ -182,8 +199,12 @@ def render_model(
     with interpolation:
         label = 0
         if model.num_classes:
-            label = st.selectbox("Class", range(model.num_classes), key=f"{page_id}.interp_class",
-                                 format_func=lambda k: card.extra.get("class_names", [])[k])  # fmt: skip
+            label = st.selectbox(
+                "Class",
+                range(model.num_classes),
+                key=f"{page_id}.interp_class",
+                format_func=lambda k: card.extra.get("class_names", [])[k],
+            )
         _grid_view(
             page_id,
             "interpolation",

@@ -37,7 +37,7 @@ def test_builtin_sets_are_real_and_well_formed() -> None:
     mnist = load_mnist5000()
     assert mnist.images.shape == (5000, 1, 28, 28) and mnist.num_classes == 10
     assert torch.bincount(mnist.labels).tolist() == [500] * 10
-    assert 0 <= float(mnist.images.min()) and float(mnist.images.max()) == 1.0
+    assert float(mnist.images.min()) >= 0 and float(mnist.images.max()) == 1.0
     digits = load_digits(32)
     assert digits.images.shape == (1797, 1, 32, 32)
     assert load_dataset("shapes", 32).channels == 3
@@ -46,7 +46,11 @@ def test_builtin_sets_are_real_and_well_formed() -> None:
 
 
 def test_shapes_are_seeded_and_attributes_match_pixels() -> None:
-    first, again, other = make_shapes(30, 32, seed=1), make_shapes(30, 32, seed=1), make_shapes(30, 32, seed=2)
+    first, again, other = (
+        make_shapes(30, 32, seed=1),
+        make_shapes(30, 32, seed=1),
+        make_shapes(30, 32, seed=2),
+    )
     assert torch.equal(first.images, again.images) and not torch.equal(first.images, other.images)
     assert first.attributes is not None and first.attributes.shape == (30, 10)
     assert torch.equal(first.attributes[:, :3].argmax(1), first.labels)
@@ -69,7 +73,11 @@ def test_split_is_stratified_and_seeded() -> None:
 def test_zip_with_class_folders_gives_labels_and_reports_skips() -> None:
     files = {f"pets/cats/{i}.png": _png(10) for i in range(5)}
     files |= {f"pets/dogs/{i}.png": _png(200) for i in range(6)}
-    files |= {"pets/dogs/broken.png": b"\x89PNG not really", "pets/readme.txt": b"hi", "pets/birds/one.png": _png(90)}
+    files |= {
+        "pets/dogs/broken.png": b"\x89PNG not really",
+        "pets/readme.txt": b"hi",
+        "pets/birds/one.png": _png(90),
+    }
     data, report = load_image_zip(_zip(files), image_size=32, mode="RGB")
     assert data.class_names == ["cats", "dogs"] and data.images.shape == (11, 3, 32, 32)
     assert torch.bincount(data.labels).tolist() == [5, 6]
@@ -115,7 +123,9 @@ def test_decompression_bomb_is_skipped_by_its_header() -> None:
         (_zip({"a.txt": b"no images"}), UploadLimits(), InputError, "no class has"),
     ],
 )
-def test_bad_uploads_get_clear_errors(payload: bytes | None, limits: UploadLimits, error: type, message: str) -> None:
+def test_bad_uploads_get_clear_errors(
+    payload: bytes | None, limits: UploadLimits, error: type, message: str
+) -> None:
     payload = payload or _zip({f"a/{i}.png": _png(i) for i in range(5)})
     with pytest.raises(error, match=message):
         load_image_zip(payload, limits=limits)

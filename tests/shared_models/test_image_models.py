@@ -15,10 +15,19 @@ from shared_models.vae import VAE, VAEConfig, VAETask
 TINY = {"width": 8}
 VARIANTS = {
     "gan-28-hinge": lambda: GAN(GANConfig(image_size=28, latent_dim=8, **TINY)),
-    "cgan-32-projection-aux": lambda: GAN(GANConfig(image_size=32, latent_dim=8, num_classes=3, aux_weight=0.5, **TINY)),
+    "cgan-32-projection-aux": lambda: GAN(
+        GANConfig(image_size=32, latent_dim=8, num_classes=3, aux_weight=0.5, **TINY)
+    ),
     "cgan-28-concat-nonsat": lambda: GAN(
-        GANConfig(image_size=28, latent_dim=8, num_classes=3, conditioning="concat", loss="nonsaturating",
-                  spectral_norm=False, **TINY)  # fmt: skip
+        GANConfig(
+            image_size=28,
+            latent_dim=8,
+            num_classes=3,
+            conditioning="concat",
+            loss="nonsaturating",
+            spectral_norm=False,
+            **TINY,
+        )
     ),
     "attr-gan-64-rgb": lambda: GAN(GANConfig(image_size=64, channels=3, latent_dim=8, attr_dim=5, **TINY)),
     "vae-28": lambda: VAE(VAEConfig(image_size=28, latent_dim=4, **TINY)),
@@ -68,7 +77,9 @@ class TestImageModel:
             torch.manual_seed(0)
             model = VARIANTS[variant]()
             result = train(_task(model), _batch(model), TrainConfig(steps=2, batch_size=4, log_every=1))
-            assert result.steps == 2 and all(torch.isfinite(torch.tensor(v)) for v in result.history[-1].values())
+            assert result.steps == 2 and all(
+                torch.isfinite(torch.tensor(v)) for v in result.history[-1].values()
+            )
             return model
 
         first, second = trained(), trained()

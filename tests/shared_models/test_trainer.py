@@ -40,8 +40,12 @@ def _data() -> tuple[torch.Tensor, torch.Tensor]:
 def test_step_budget_learns_and_reports() -> None:
     seed_everything(0)
     task, reports = LinearTask(), []
-    result = train(task, _data(), TrainConfig(steps=200, batch_size=10, log_every=50, snapshot_every=100),
-                   on_progress=reports.append)  # fmt: skip
+    result = train(
+        task,
+        _data(),
+        TrainConfig(steps=200, batch_size=10, log_every=50, snapshot_every=100),
+        on_progress=reports.append,
+    )
     assert result.steps == 200 and result.stopped == "steps"
     assert result.history[-1]["loss"] < 1e-3
     assert [r.step for r in reports] == [1, 50, 100, 150, 200]
@@ -58,7 +62,7 @@ def test_same_seed_same_result_and_other_seed_differs() -> None:
         train(task, _data(), TrainConfig(steps=20, batch_size=8, seed=seed))
         return task.model.weight.detach().clone(), torch.cat(task.seen)
 
-    (w1, b1), (w2, b2), (w3, b3) = run(3), run(3), run(4)
+    (w1, b1), (w2, b2), (_, b3) = run(3), run(3), run(4)
     assert torch.equal(w1, w2) and torch.equal(b1, b2)
     assert not torch.equal(b1, b3)
 
@@ -78,8 +82,9 @@ def test_stop_event_from_another_thread_ends_training() -> None:
         if progress.step >= 7:
             stop.set()
 
-    result = train(task, _data(), TrainConfig(steps=None, seconds=60, log_every=1), on_progress=stop_at_step_7,
-                   stop=stop)  # fmt: skip
+    result = train(
+        task, _data(), TrainConfig(steps=None, seconds=60, log_every=1), on_progress=stop_at_step_7, stop=stop
+    )
     assert result.stopped == "cancelled" and result.steps == 7
 
 
@@ -90,7 +95,11 @@ def test_seconds_budget_ends_training() -> None:
 
 @pytest.mark.parametrize(
     ("kwargs", "message"),
-    [({"steps": None, "seconds": None}, "needs steps"), ({"steps": 0}, "at least 1"), ({"seconds": -1}, "positive")],
+    [
+        ({"steps": None, "seconds": None}, "needs steps"),
+        ({"steps": 0}, "at least 1"),
+        ({"seconds": -1}, "positive"),
+    ],
 )
 def test_bad_budgets_are_refused(kwargs: dict, message: str) -> None:
     with pytest.raises(InputError, match=message):

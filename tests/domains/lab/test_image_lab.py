@@ -37,7 +37,9 @@ def test_cvae_on_digits_generates_the_requested_digit(digits, judged) -> None:
     """The quality bar on a small fixed budget: the classifier recognises >= 80 % of requested digits."""
     classifier, accuracy = judged
     assert accuracy >= 0.9
-    spec = ImageLabSpec(model="cvae", dataset="digits", seconds=None, steps=QUALITY_STEPS, latent_dim=8, seed=0)
+    spec = ImageLabSpec(
+        model="cvae", dataset="digits", seconds=None, steps=QUALITY_STEPS, latent_dim=8, seed=0
+    )
     trained = train_image_model(spec, digits)
     metrics = evaluate(trained.model, digits, classifier, accuracy, samples=360, temperature=0.5)
     assert metrics.conditional_accuracy is not None and metrics.conditional_accuracy >= 0.8, metrics
