@@ -51,6 +51,14 @@ class Capability:
 # Appended to by each capability issue, in menu order within a section.
 CAPABILITIES: tuple[Capability, ...] = (
     Capability(
+        id="model-lab",
+        title="Image generators",
+        section="Model Lab",
+        page="pages/model_lab.py",
+        icon=":material/science:",
+        summary="Train a GAN, cGAN, VAE or cVAE on digits, shapes or your own images; sample and measure it.",
+    ),
+    Capability(
         id="text-lab",
         title="Text Lab",
         section="Model Lab",

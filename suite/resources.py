@@ -6,12 +6,25 @@ Plain factories live in the lower layers; this module only decides what is share
 
 from __future__ import annotations
 
+from typing import Literal
+
 import streamlit as st
 
+from domains.lab.image_lab import ImageModel
+from shared_models.datasets import ImageDataset, UploadReport, load_dataset, load_image_zip
 from shared_models.lm import LMConfig, TextGenerator, build_text_generator
+from shared_models.store import ModelCard
+from suite.runners.image_lab import open_model
 from suite.workspace import Workspace, default_root
 
-__all__ = ["get_text_generator", "get_workspace", "lm_cache_dir"]
+__all__ = [
+    "get_image_dataset",
+    "get_text_generator",
+    "get_uploaded_dataset",
+    "get_workspace",
+    "lm_cache_dir",
+    "open_run_model",
+]
 
 
 @st.cache_resource(show_spinner=False)
@@ -48,3 +61,21 @@ def get_text_generator(config: LMConfig | None = None) -> TextGenerator:
     """
     config = config or LMConfig.from_env(cache_dir=lm_cache_dir())
     return _text_generator(config)
+
+
+@st.cache_resource(show_spinner="Loading images…")
+def get_image_dataset(name: str) -> ImageDataset:
+    """A built-in image set (read-only, shared by all sessions)."""
+    return load_dataset(name, image_size=32 if name == "shapes" else 28)
+
+
+@st.cache_resource(show_spinner="Checking the upload…", max_entries=4)
+def get_uploaded_dataset(data: bytes, mode: Literal["L", "RGB"]) -> tuple[ImageDataset, UploadReport]:
+    """An uploaded zip of images, validated once per content."""
+    return load_image_zip(data, image_size=32, mode=mode, name="upload")
+
+
+@st.cache_resource(show_spinner="Loading the model…", max_entries=8)
+def open_run_model(root: str, run_id: int) -> tuple[ImageModel, ModelCard]:
+    """A model saved by a Model Lab run, loaded once per process (no retraining)."""
+    return open_model(Workspace(root), run_id)

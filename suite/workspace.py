@@ -511,9 +511,9 @@ class Run:
         return self.save_bytes(name, json.dumps(value, default=_to_jsonable, indent=2).encode("utf-8"))
 
     def add_artifact(self, name: str) -> Path:
-        """Record a file that a domain call already wrote, complete, into the run folder."""
+        """Record a file or folder that a domain call already wrote, complete, into the run folder."""
         path = self._artifact_target(name)
-        if not path.is_file():
+        if not path.exists():
             raise InputError(f"artifact {name!r} was not written to {self.dir}")
         self._record_artifact(name)
         return path

@@ -81,3 +81,24 @@ def test_console_script_is_installed() -> None:
     done = subprocess.run([str(aigc), "--help"], capture_output=True, text=True, check=True)
     for command in ("runs", "serve"):
         assert command in done.stdout
+
+
+def test_lab_train_then_sample(aigc_home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["lab", "train", "--dataset", "digits", "--model", "cvae", "--steps", "5"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["run_id"] == 1 and out["steps"] == 5 and out["stopped_by"] == "steps"
+    assert 0 <= out["conditional_accuracy"] <= 1
+    grid = tmp_path / "grid.png"
+    assert main(["lab", "sample", "1", "--n", "20", "--per-class", "--out", str(grid)]) == 0
+    from PIL import Image
+
+    with Image.open(grid) as image:
+        assert image.size == ((2 * 30 + 2) * 2, (10 * 30 + 2) * 2)  # 10 rows of 2, enlarged x2
+    assert main(["lab", "sample", "1", "--n", "0"]) == 2
+    assert "--n must be between" in capsys.readouterr().err
+
+
+def test_lab_sample_of_a_run_without_model(aigc_home: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    _seed(aigc_home)
+    assert main(["lab", "sample", "1"]) == 2
+    assert "saved no model" in capsys.readouterr().err

@@ -1,0 +1,1 @@
+"""Model Lab: the shared generative core exercised directly (train, sample, measure)."""

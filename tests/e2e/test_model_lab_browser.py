@@ -1,0 +1,31 @@
+from __future__ import annotations
+
+from playwright.sync_api import Page, expect
+
+from tests.e2e.conftest import StreamlitServer, screenshot
+
+TRAINING_TIMEOUT_MS = 240_000
+
+
+def test_model_lab_trains_a_cvae_and_shows_results(page: Page, streamlit_server: StreamlitServer) -> None:
+    page.goto(f"{streamlit_server.url}/model-lab")
+    expect(page.get_by_role("heading", name="Model Lab: image generators")).to_be_visible(timeout=60_000)
+
+    page.get_by_test_id("stSelectbox").filter(has_text="Dataset").click()
+    page.get_by_role("option", name="scikit-learn digits (8x8, upsampled)").click()
+    slider = page.get_by_role("slider", name="Training time (seconds)")
+    slider.focus()
+    slider.press("Home")  # the shortest budget: 5 s
+    expect(slider).to_have_value("5")
+    page.get_by_role("button", name="Train").click()
+
+    expect(page.get_by_role("button", name="Stop")).to_be_visible(timeout=30_000)
+    heading = page.get_by_role("heading", name="Run 3: CVAE on digits")
+    expect(heading).to_be_visible(timeout=TRAINING_TIMEOUT_MS)
+    metrics = page.get_by_test_id("stDataFrame").locator("td", has_text="Conditional accuracy")
+    expect(metrics).to_be_attached()  # the grid draws on a canvas; its cells stay in the DOM
+    expect(page.get_by_role("button", name="Download model (safetensors + card)")).to_be_visible()
+    page.get_by_role("tab", name="Per class").click()
+    expect(page.get_by_text("One row per class: 0, 1, 2")).to_be_visible()
+    page.wait_for_timeout(500)  # let the images paint before the README screenshot
+    screenshot(page, "model_lab")

@@ -1,0 +1,59 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+from streamlit.testing.v1 import AppTest
+
+from suite.workspace import Workspace
+
+PAGE = "pages/model_lab.py"
+
+
+def _train_tiny(app: AppTest) -> AppTest:
+    app.switch_page(PAGE).run()
+    assert not app.exception
+    app.selectbox(key="model-lab.dataset").set_value("digits")
+    app.selectbox(key="model-lab.model").set_value("cvae")
+    app.slider(key="model-lab.seconds").set_value(5)
+    app.button(key="model-lab.train").click()
+    return app.run()  # the page polls (st.rerun) until the background training has finished
+
+
+def test_model_lab_trains_and_shows_samples_and_metrics(app: AppTest, aigc_home: Path) -> None:
+    _train_tiny(app)
+    assert not app.exception, app.exception
+    assert [s.value for s in app.subheader] == ["Run 1: CVAE on digits"]
+    metrics = app.dataframe[0].value
+    table = dict(zip(metrics["metric"], metrics["value"], strict=True))
+    assert 0.0 <= float(table["Conditional accuracy"]) <= 1.0
+    assert float(table["FD-classifier"]) > 0 and float(table["Training steps"]) > 0
+    assert "Test ELBO (nats)" in table
+    captions = [c for image in app.image for c in image.captions]
+    assert "64 random samples" in captions and "A straight line in latent space" in captions
+    assert any(c.startswith("One row per class: 0, 1, 2") for c in captions)
+    assert "Top: held-out images; bottom: reconstructions" in captions
+    downloads = {d.proto.label for d in app.get("download_button")}
+    assert {"Download PNG", "Download model (safetensors + card)"} <= downloads
+
+    record = Workspace(aigc_home).get_run(1)
+    assert record.capability == "lab.train" and record.status == "done"
+    assert {"model", "samples.png", "history.json"} <= set(record.artifacts)
+    assert record.params["model"] == "cvae" and record.metrics["conditional_accuracy"] is not None
+
+
+def test_model_trained_earlier_opens_without_retraining(app: AppTest, aigc_home: Path) -> None:
+    _train_tiny(app)
+    fresh = AppTest.from_file(app._script_path, default_timeout=60)
+    fresh.switch_page(PAGE).run()
+    assert "run 1 · cvae on digits" in fresh.selectbox(key="model-lab.earlier").options[0]
+    fresh.button(key="model-lab.open").click().run()
+    assert not fresh.exception
+    assert [s.value for s in fresh.subheader] == ["Run 1: CVAE on digits"]
+    assert Workspace(aigc_home).count_runs() == 1  # nothing was trained again
+
+
+def test_model_lab_without_training_invites_to_train(app: AppTest, aigc_home: Path) -> None:
+    app.switch_page(PAGE).run()
+    assert not app.exception
+    assert any("press **Train**" in i.value for i in app.info)
+    assert app.button(key="model-lab.train").disabled is False
