@@ -185,7 +185,7 @@ class Block(nn.Module):
 
 
 class GPT(nn.Module):
-    """Token + position embeddings, pre-norm transformer blocks, tied output head."""
+    """Token + position embeddings, pre-norm transformer blocks, output head tied to the embedding."""
 
     def __init__(self, config: GPTConfig) -> None:
         super().__init__()
@@ -195,8 +195,6 @@ class GPT(nn.Module):
         self.drop = nn.Dropout(config.dropout)
         self.blocks = nn.ModuleList(Block(config) for _ in range(config.n_layer))
         self.ln_f = nn.LayerNorm(config.n_embd, bias=config.bias)
-        self.head = nn.Linear(config.n_embd, config.vocab_size, bias=False)
-        self.head.weight = self.wte.weight  # weight tying, as in GPT-2
         self.apply(self._init_weights)
         for name, p in self.named_parameters():
             if name.endswith("proj.weight"):  # GPT-2's scaled init of residual projections
@@ -223,7 +221,9 @@ class GPT(nn.Module):
         x = self.drop(self.wte(idx) + self.wpe(pos))  # (B, T, C)
         for block in self.blocks:
             x = block(x)
-        logits = self.head(self.ln_f(x))  # (B, T, V)
+        # The output head is the token embedding itself (GPT-2's weight tying), used directly so that
+        # the state dict holds one tensor, as safetensors requires.
+        logits = F.linear(self.ln_f(x), self.wte.weight)  # (B, T, V)
         loss = None
         if targets is not None:
             loss = F.cross_entropy(logits.view(-1, logits.size(-1)), targets.view(-1))

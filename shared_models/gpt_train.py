@@ -1,17 +1,20 @@
-"""Training the small GPT on a text corpus, within a wall-clock budget, with progress and stopping.
+"""Training the small GPT on a text corpus through the shared trainer, and keeping it in the model store.
+
+The corpus becomes one tensor of character ids; the trainer's "examples" are the start positions of
+context windows, so its shuffled batches are random windows, as in nanoGPT. The time budget, progress
+reports and Stop are the trainer's; the learning-rate schedule follows the share of the budget used.
 
 Example:
-    >>> result = train_gpt(text, GPTTrainSpec(seconds=60))
-    >>> sample(result.model, result.tokenizer, "ROMEO:", SampleOptions(seed=1)).text
+    >>> trained = train_gpt(text, GPTTrainSpec(seconds=60))
+    >>> save_gpt(trained, run_dir / "model")
+    >>> sample(trained.model, trained.tokenizer, "ROMEO:", SampleOptions(seed=1)).text
 """
 
 from __future__ import annotations
 
-import json
 import math
 import threading
 import time
-from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -20,11 +23,25 @@ import torch
 
 from shared_models.exceptions import InputError, ModelError
 from shared_models.gpt import GPT, CharTokenizer, GPTConfig
+from shared_models.progress import ProgressCallback
+from shared_models.store import ModelCard, load_model, register_kind, save_model
+from shared_models.trainer import TrainConfig, TrainingTask, seed_everything, train
 
 __all__ = [
-    "PRESETS", "GPTTrainSpec", "LossPoint", "TrainProgress", "TrainedGPT",
-    "load_gpt", "save_gpt", "split_corpus", "train_gpt",
-]  # fmt: skip
+    "KIND",
+    "PRESETS",
+    "GPTTask",
+    "GPTTrainSpec",
+    "LossPoint",
+    "TrainedGPT",
+    "load_gpt",
+    "save_gpt",
+    "split_corpus",
+    "train_gpt",
+]
+
+KIND = "gpt"
+register_kind(KIND, lambda config: GPT(GPTConfig(**config)))
 
 Preset = Literal["tiny", "small"]
 # tiny: learns a corpus's alphabet and word shapes in seconds (tests, demos).
@@ -37,18 +54,19 @@ PRESETS: dict[str, dict[str, int]] = {
 
 @dataclass(frozen=True)
 class GPTTrainSpec:
-    """Everything that defines a training run (hashable: it keys the model store).
+    """Everything that defines a training run.
 
     Attributes:
         preset: Network size, see `PRESETS`.
-        seconds: Wall-clock budget; training stops at the first step past it.
+        seconds: Wall-clock budget.
         max_steps: Optional step budget as well (whichever comes first).
-        batch_size: Sequences per step.
-        learning_rate: AdamW peak rate (linear warm-up, cosine decay over the budget).
+        batch_size: Context windows per step.
+        learning_rate: AdamW peak rate (short warm-up, cosine decay to 10 % over the budget).
         dropout: Dropout inside the network.
         val_fraction: Tail of the corpus held out for the validation loss.
-        eval_every: Steps between validation estimates.
+        eval_every: Steps between validation estimates (a multiple of ``log_every``).
         eval_batches: Batches averaged per estimate.
+        log_every: Steps between progress reports.
         seed: Seeds the weights and the batch order.
     """
 
@@ -61,6 +79,7 @@ class GPTTrainSpec:
     val_fraction: float = 0.1
     eval_every: int = 100
     eval_batches: int = 8
+    log_every: int = 10
     seed: int = 0
 
     def __post_init__(self) -> None:
@@ -72,8 +91,10 @@ class GPTTrainSpec:
             raise InputError("max_steps must be positive")
         if not 0 < self.val_fraction < 0.5:
             raise InputError("val_fraction must be between 0 and 0.5")
-        if self.batch_size < 1 or self.eval_every < 1 or self.eval_batches < 1:
-            raise InputError("batch_size, eval_every and eval_batches must be positive")
+        if min(self.batch_size, self.eval_every, self.eval_batches, self.log_every) < 1:
+            raise InputError("batch_size, eval_every, eval_batches and log_every must be positive")
+        if self.eval_every % self.log_every:
+            raise InputError("eval_every must be a multiple of log_every, so every estimate is reported")
 
     def model_config(self, vocab_size: int) -> GPTConfig:
         return GPTConfig(vocab_size=vocab_size, dropout=self.dropout, **PRESETS[self.preset])
@@ -85,22 +106,6 @@ class LossPoint:
     seconds: float
     train_loss: float
     val_loss: float | None = None
-
-
-@dataclass(frozen=True)
-class TrainProgress:
-    """What `train_gpt` reports to ``on_progress`` after each step."""
-
-    step: int
-    seconds: float
-    budget_s: float
-    train_loss: float
-    val_loss: float | None
-    tokens_per_s: float
-
-    @property
-    def fraction(self) -> float:
-        return min(1.0, self.seconds / self.budget_s)
 
 
 @dataclass
@@ -125,45 +130,81 @@ class TrainedGPT:
                 "tokens_per_s": self.tokens_per_s, "stopped": self.stopped,
                 "parameters": self.model.num_parameters()}  # fmt: skip
 
-    def card(self) -> dict[str, Any]:
-        """JSON-able description saved beside the weights."""
-        return {"config": self.model.config.to_dict(), "tokenizer": self.tokenizer.to_json(),
-                "spec": asdict(self.spec), "metrics": self.metrics()}  # fmt: skip
 
-
-def split_corpus(text: str, tokenizer: CharTokenizer, val_fraction: float, block_size: int) -> tuple[torch.Tensor, torch.Tensor]:
+def split_corpus(
+    text: str, tokenizer: CharTokenizer, val_fraction: float, block_size: int
+) -> tuple[torch.Tensor, torch.Tensor]:
     """Token tensors for training and validation (the last ``val_fraction`` of the text)."""
     data = torch.tensor(tokenizer.encode(text), dtype=torch.long)
     cut = int(len(data) * (1 - val_fraction))
-    train, val = data[:cut], data[cut:]
-    if len(val) <= block_size + 1 or len(train) <= block_size + 1:
+    train_ids, val_ids = data[:cut], data[cut:]
+    if min(len(train_ids), len(val_ids)) <= block_size + 1:
         need = math.ceil((block_size + 2) / val_fraction)
         raise InputError(f"the corpus is too short for a context of {block_size}; give at least {need} characters")
-    return train, val
+    return train_ids, val_ids
 
 
-def _batch(data: torch.Tensor, block: int, batch: int, gen: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
-    starts = torch.randint(len(data) - block - 1, (batch,), generator=gen)
-    x = torch.stack([data[i : i + block] for i in starts])  # (B, T)
-    y = torch.stack([data[i + 1 : i + 1 + block] for i in starts])  # (B, T)
-    return x, y
+def _windows(data: torch.Tensor, starts: torch.Tensor, block: int) -> tuple[torch.Tensor, torch.Tensor]:
+    offsets = torch.arange(block)
+    index = starts[:, None] + offsets  # (B, T)
+    return data[index], data[index + 1]
 
 
-@torch.no_grad()
-def _estimate(model: GPT, data: torch.Tensor, spec: GPTTrainSpec, gen: torch.Generator) -> float:
-    model.eval()
-    losses = []
-    for _ in range(spec.eval_batches):
-        x, y = _batch(data, model.config.block_size, spec.batch_size, gen)
-        losses.append(model(x, y)[1].item())  # type: ignore[union-attr]
-    model.train()
-    return sum(losses) / len(losses)
+class GPTTask(TrainingTask):
+    """One AdamW step on a batch of context windows, with periodic validation estimates."""
+
+    def __init__(self, model: GPT, train_ids: torch.Tensor, val_ids: torch.Tensor, spec: GPTTrainSpec) -> None:
+        self.model, self.train_ids, self.val_ids, self.spec = model, train_ids, val_ids, spec
+        self.optimizer = torch.optim.AdamW(
+            model.parameters(), lr=spec.learning_rate, betas=(0.9, 0.99), weight_decay=0.1
+        )
+        self.eval_gen = torch.Generator().manual_seed(spec.seed + 1)
+        self.start = time.perf_counter()
+        self.compute_s = 0.0
+        self.tokens = 0
+
+    def learning_rate(self, step: int) -> float:
+        used = (time.perf_counter() - self.start) / self.spec.seconds
+        if self.spec.max_steps:
+            used = max(used, step / self.spec.max_steps)
+        warmup = min(1.0, (step + 1) / 50)
+        return self.spec.learning_rate * warmup * (0.1 + 0.45 * (1 + math.cos(math.pi * min(used, 1.0))))
+
+    def train_step(self, batch: tuple[torch.Tensor, ...], step: int) -> dict[str, float]:
+        tick = time.perf_counter()
+        for group in self.optimizer.param_groups:
+            group["lr"] = self.learning_rate(step)
+        x, y = _windows(self.train_ids, batch[0], self.model.config.block_size)
+        self.model.train()
+        _, loss = self.model(x, y)
+        self.optimizer.zero_grad(set_to_none=True)
+        loss.backward()  # type: ignore[union-attr]
+        torch.nn.utils.clip_grad_norm_(self.model.parameters(), 1.0)
+        self.optimizer.step()
+        self.compute_s += time.perf_counter() - tick
+        self.tokens += x.numel()
+        metrics = {"loss": float(loss.item()), "tokens_per_s": self.tokens / max(self.compute_s, 1e-9)}  # type: ignore[union-attr]
+        if (step + 1) % self.spec.eval_every == 0:
+            metrics["val_loss"] = self.validation_loss()
+        return metrics
+
+    @torch.no_grad()
+    def validation_loss(self) -> float:
+        self.model.eval()
+        block = self.model.config.block_size
+        losses = []
+        for _ in range(self.spec.eval_batches):
+            starts = torch.randint(len(self.val_ids) - block - 1, (self.spec.batch_size,), generator=self.eval_gen)
+            x, y = _windows(self.val_ids, starts, block)
+            losses.append(float(self.model(x, y)[1].item()))  # type: ignore[union-attr]
+        self.model.train()
+        return sum(losses) / len(losses)
 
 
 def train_gpt(
     text: str,
     spec: GPTTrainSpec | None = None,
-    on_progress: Callable[[TrainProgress], bool | None] | None = None,
+    on_progress: ProgressCallback | None = None,
     stop: threading.Event | None = None,
 ) -> TrainedGPT:
     """Train a small GPT on ``text`` until the time (or step) budget runs out or it is stopped.
@@ -171,97 +212,68 @@ def train_gpt(
     Args:
         text: The corpus (see `shared_models.gpt.check_corpus` for uploads).
         spec: Size and budget; defaults to the ``small`` preset for 120 s.
-        on_progress: Called after every step; returning False stops training early.
-        stop: Setting this event stops training early.
+        on_progress: Gets a `Progress` every ``log_every`` steps with metrics ``loss``,
+            ``tokens_per_s`` and, every ``eval_every`` steps, ``val_loss``; returning False stops.
+        stop: Setting this event stops training after the current step.
 
     Returns:
-        `TrainedGPT` with the model (a usable partial model when stopped early), the loss history
-        (train loss every step, validation loss every ``eval_every`` steps and at the end) and speed.
+        `TrainedGPT`: the model (usable when stopped early), the loss history (ending on a measured
+        validation loss) and the training speed in tokens per second of compute.
     """
     spec = spec or GPTTrainSpec()
-    torch.manual_seed(spec.seed)
+    seed_everything(spec.seed)
     tokenizer = CharTokenizer.from_text(text)
     config = spec.model_config(tokenizer.vocab_size)
-    train, val = split_corpus(text, tokenizer, spec.val_fraction, config.block_size)
+    train_ids, val_ids = split_corpus(text, tokenizer, spec.val_fraction, config.block_size)
     model = GPT(config)
-    model.train()
-    optimizer = torch.optim.AdamW(model.parameters(), lr=spec.learning_rate, betas=(0.9, 0.99), weight_decay=0.1)
-    gen, eval_gen = torch.Generator().manual_seed(spec.seed), torch.Generator().manual_seed(spec.seed + 1)
-    result = TrainedGPT(model=model, tokenizer=tokenizer, spec=spec)
-    warmup = 50
-    start = time.perf_counter()
-    train_seconds, step = 0.0, 0
-    while True:
-        elapsed = time.perf_counter() - start
-        done = elapsed >= spec.seconds or (spec.max_steps is not None and step >= spec.max_steps)
-        if done or (stop is not None and stop.is_set()) or result.stopped:
-            break
-        # Learning rate by the fraction of the budget used, so a time budget gets a full schedule.
-        used = max(elapsed / spec.seconds, step / spec.max_steps if spec.max_steps else 0.0)
-        lr = spec.learning_rate * min(1.0, (step + 1) / warmup) * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * min(used, 1.0))))
-        for group in optimizer.param_groups:
-            group["lr"] = lr
-        tick = time.perf_counter()
-        x, y = _batch(train, config.block_size, spec.batch_size, gen)
-        _, loss = model(x, y)
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()  # type: ignore[union-attr]
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-        optimizer.step()
-        train_seconds += time.perf_counter() - tick
-        step += 1
-        val_loss = _estimate(model, val, spec, eval_gen) if step % spec.eval_every == 0 else None
-        point = LossPoint(step, time.perf_counter() - start, float(loss.item()), val_loss)  # type: ignore[union-attr]
-        result.history.append(point)
-        speed = step * spec.batch_size * config.block_size / max(train_seconds, 1e-9)
-        if on_progress is not None and on_progress(
-            TrainProgress(step, point.seconds, spec.seconds, point.train_loss, val_loss, speed)
-        ) is False:
-            result.stopped = True
-    if stop is not None and stop.is_set():
-        result.stopped = True
-    if result.history and result.history[-1].val_loss is None:  # always end on a measured val loss
-        last = result.history[-1]
-        result.history[-1] = LossPoint(last.step, last.seconds, last.train_loss, _estimate(model, val, spec, eval_gen))
-    result.steps, result.seconds = step, time.perf_counter() - start
-    result.tokens_per_s = step * spec.batch_size * config.block_size / max(train_seconds, 1e-9)
+    task = GPTTask(model, train_ids, val_ids, spec)
+    starts = torch.arange(len(train_ids) - config.block_size - 1)
+    budget = TrainConfig(steps=spec.max_steps, seconds=spec.seconds, batch_size=spec.batch_size,
+                         seed=spec.seed, log_every=spec.log_every)  # fmt: skip
+    result = train(task, (starts,), budget, on_progress=on_progress, stop=stop)
+    history = [
+        LossPoint(int(h["step"]), h["seconds"], h["loss"], h.get("val_loss")) for h in result.history
+    ]
+    if result.steps and (not history or history[-1].step != result.steps or history[-1].val_loss is None):
+        last_loss = history[-1].train_loss if history else float("nan")
+        history.append(LossPoint(result.steps, result.seconds, last_loss, task.validation_loss()))
     model.eval()
-    return result
+    return TrainedGPT(
+        model=model, tokenizer=tokenizer, spec=spec, history=history, steps=result.steps,
+        seconds=result.seconds, tokens_per_s=task.tokens / max(task.compute_s, 1e-9),
+        stopped=result.stopped == "cancelled",
+    )  # fmt: skip
 
 
-MODEL_FILE, CARD_FILE = "model.safetensors", "model.json"
-
-
-def save_gpt(trained: TrainedGPT, folder: str | Path) -> Path:
-    """Write the weights (safetensors) and a JSON card (config, tokenizer, spec, metrics) to ``folder``."""
-    from safetensors.torch import save_model
-
-    target = Path(folder)
-    target.mkdir(parents=True, exist_ok=True)
-    save_model(trained.model, str(target / MODEL_FILE))  # handles the tied embedding/head weights
-    (target / CARD_FILE).write_text(json.dumps({**trained.card(), "history": [asdict(p) for p in trained.history]}))
-    return target
+def save_gpt(trained: TrainedGPT, folder: str | Path, dataset: str = "") -> Path:
+    """Save to the model store format: safetensors weights plus a card holding config, tokenizer,
+    training spec, metrics and loss history."""
+    card = ModelCard(
+        kind=KIND,
+        config=trained.model.config.to_dict(),
+        dataset=dataset,
+        metrics=trained.metrics(),
+        training=asdict(trained.spec),
+        extra={"tokenizer": trained.tokenizer.to_json(), "history": [asdict(p) for p in trained.history]},
+    )
+    return save_model(folder, trained.model, card)
 
 
 def load_gpt(folder: str | Path) -> TrainedGPT:
     """Rebuild a model saved by `save_gpt` (safetensors only: nothing is unpickled)."""
-    from safetensors import SafetensorError
-    from safetensors.torch import load_model
-
-    source = Path(folder)
+    model, card = load_model(folder)
+    if card.kind != KIND:
+        raise ModelError(f"{folder} holds a {card.kind!r} model, not a small GPT")
     try:
-        card = json.loads((source / CARD_FILE).read_text())
-        model = GPT(GPTConfig(**card["config"]))
-        load_model(model, str(source / MODEL_FILE))
-        tokenizer = CharTokenizer.from_json(card["tokenizer"])
-        spec = GPTTrainSpec(**card["spec"])
-    except (OSError, KeyError, TypeError, ValueError, RuntimeError, SafetensorError) as exc:
-        raise ModelError(f"cannot load a small GPT from {source}: {exc}") from exc
-    model.eval()
-    metrics = card.get("metrics", {})
+        tokenizer = CharTokenizer.from_json(card.extra["tokenizer"])
+        spec = GPTTrainSpec(**card.training)
+        history = [LossPoint(**p) for p in card.extra.get("history", [])]
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ModelError(f"the model card in {folder} is incomplete: {exc}") from exc
+    metrics = card.metrics
     return TrainedGPT(
-        model=model, tokenizer=tokenizer, spec=spec,
-        history=[LossPoint(**p) for p in card.get("history", [])],
+        model=model, tokenizer=tokenizer, spec=spec, history=history,  # type: ignore[arg-type]
         steps=int(metrics.get("steps", 0)), seconds=float(metrics.get("seconds", 0.0)),
         tokens_per_s=float(metrics.get("tokens_per_s", 0.0)), stopped=bool(metrics.get("stopped", False)),
     )  # fmt: skip
+

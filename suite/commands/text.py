@@ -87,17 +87,18 @@ def generate(args: argparse.Namespace) -> int:
 
 
 def _progress_printer() -> Any:
-    from shared_models.gpt_train import TrainProgress
+    from shared_models.progress import Progress
 
     last = [0.0]
 
-    def show(p: TrainProgress) -> None:  # noqa: F821
-        if p.val_loss is None and time.monotonic() - last[0] < 1.0:
+    def show(p: Progress) -> None:
+        val_loss = p.metrics.get("val_loss")
+        if val_loss is None and time.monotonic() - last[0] < 1.0:
             return
         last[0] = time.monotonic()
-        val = f" val {p.val_loss:.3f}" if p.val_loss is not None else ""
-        print(f"\r{p.fraction:4.0%} step {p.step:5d} loss {p.train_loss:.3f}{val} "
-              f"{p.tokens_per_s:,.0f} tok/s", end="\n" if val else "", file=sys.stderr, flush=True)  # fmt: skip
+        val = f" val {val_loss:.3f}" if val_loss is not None else ""
+        print(f"\r{p.fraction or 0:4.0%} step {p.step:5d} loss {p.metrics['loss']:.3f}{val} "
+              f"{p.metrics.get('tokens_per_s', 0):,.0f} tok/s", end="\n" if val else "", file=sys.stderr, flush=True)  # fmt: skip
 
     return show
 
@@ -120,9 +121,8 @@ def train_command(args: argparse.Namespace) -> int:
             trained = train_gpt(text, spec, on_progress=_progress_printer())
         except KeyboardInterrupt:
             raise RunCancelled("interrupted from the terminal") from None
-        save_gpt(trained, run.dir)
-        for artifact in ("model.safetensors", "model.json"):
-            run.add_artifact(artifact)
+        save_gpt(trained, run.dir / "model", dataset=args.corpus.name)
+        run.add_artifact("model")
         run.log_metrics(trained.metrics())
         print(f"\nrun {run.id}: {trained.steps} steps in {trained.seconds:.0f} s, validation loss "
               f"{trained.val_loss:.3f}, {trained.tokens_per_s:,.0f} tokens/s; saved to {run.dir}", file=sys.stderr)  # fmt: skip

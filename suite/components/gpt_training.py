@@ -10,9 +10,8 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from shared_models.gpt import MAX_CORPUS_BYTES, SampleOptions, check_corpus, sample
-from shared_models.gpt_train import (
-    PRESETS, GPTTrainSpec, LossPoint, TrainedGPT, TrainProgress, save_gpt, train_gpt,
-)  # fmt: skip
+from shared_models.gpt_train import PRESETS, GPTTrainSpec, LossPoint, TrainedGPT, save_gpt, train_gpt
+from shared_models.progress import Progress
 from suite.components.feedback import user_errors
 from suite.resources import get_workspace
 from suite.workspace import RunCancelled
@@ -43,13 +42,15 @@ class _Bridge:
         self.interrupt: BaseException | None = None
         self._drawn = 0.0
 
-    def __call__(self, p: TrainProgress) -> bool:
-        self.history.append(LossPoint(p.step, p.seconds, p.train_loss, p.val_loss))
-        if time.monotonic() - self._drawn < REDRAW_EVERY_S and p.val_loss is None:
+    def __call__(self, p: Progress) -> bool:
+        loss, val = p.metrics["loss"], p.metrics.get("val_loss")
+        self.history.append(LossPoint(p.step, p.elapsed_s, loss, val))
+        if time.monotonic() - self._drawn < REDRAW_EVERY_S and val is None:
             return True
         self._drawn = time.monotonic()
+        speed = p.metrics.get("tokens_per_s", 0.0)
         try:
-            self.bar.progress(p.fraction, text=f"step {p.step} · loss {p.train_loss:.3f} · {p.tokens_per_s:,.0f} tokens/s")
+            self.bar.progress(p.fraction or 0.0, text=f"step {p.step} · loss {loss:.3f} · {speed:,.0f} tokens/s")
             self.chart.plotly_chart(loss_figure(self.history), key=None)
         except BaseException as exc:
             if type(exc).__name__ not in {"RerunException", "StopException"}:
@@ -69,9 +70,8 @@ def _train(page_id: str, data: bytes, spec: GPTTrainSpec, name: str) -> None:
     params = {"corpus": name, "corpus_chars": len(text), **spec.__dict__}
     with user_errors(), get_workspace().start_run("text.train", params) as run:
         trained = train_gpt(text, spec, on_progress=bridge)
-        save_gpt(trained, run.dir)
-        for artifact in ("model.safetensors", "model.json"):
-            run.add_artifact(artifact)
+        save_gpt(trained, run.dir / "model", dataset=name)
+        run.add_artifact("model")
         run.log_metrics(trained.metrics())
         state["trained"], state["run_id"] = trained, run.id
         if trained.stopped:

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from shared_models.gpt_train import load_gpt
 from suite.workspace import Workspace
 
 PAGE = "pages/text_lab.py"
@@ -77,7 +78,8 @@ def test_tiny_gpt_trains_on_an_upload_and_samples(lab: AppTest, aigc_home: Path)
     assert val_loss < 3.3
     runs = Workspace(aigc_home).list_runs(capability="text.train")
     assert len(runs) == 1 and runs[0].status == "done"
-    assert set(runs[0].artifacts) == {"model.safetensors", "model.json"}
+    assert runs[0].artifacts == ["model"]
+    assert load_gpt(Workspace(aigc_home).run_dir(runs[0].id) / "model").steps == runs[0].metrics["steps"]
     assert runs[0].metrics["steps"] >= 1 and runs[0].params["corpus"] == "fox.txt"
 
     lab.text_input(key="text-lab.sample_prompt").set_value("The ")
