@@ -1,0 +1,58 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+from playwright.sync_api import Page, expect
+
+from tests.e2e.conftest import StreamlitServer, screenshot
+
+LOAD_TIMEOUT_MS = 60_000
+ANSWER_TIMEOUT_MS = 120_000
+CORPUS = (
+    "The quick brown fox jumps over the lazy dog. The lazy dog sleeps in the sun.\n"
+    "A small bird sings on the old fence, and the fox listens.\n"
+) * 60
+
+
+def test_text_lab_chats_then_trains_and_samples_a_gpt(
+    page: Page, streamlit_server: StreamlitServer, tmp_path: Path
+) -> None:
+    # A fresh server answers the very first deep link with a "Page not found" dialog that makes the
+    # page inert (seen on every page); opening Home first avoids it.
+    page.goto(streamlit_server.url)
+    expect(page.get_by_role("heading", name="AIGC Industry Suite")).to_be_visible(timeout=LOAD_TIMEOUT_MS)
+    page.goto(f"{streamlit_server.url}/text-lab")
+    expect(page.get_by_role("heading", name="Text Lab")).to_be_visible(timeout=LOAD_TIMEOUT_MS)
+    expect(page.get_by_text("SmolLM2-135M-Instruct.Q4_1.gguf")).to_be_visible(timeout=LOAD_TIMEOUT_MS)
+
+    chat_box = page.get_by_test_id("stChatInputTextArea")
+    chat_box.fill("Write one sentence about the sea.")
+    chat_box.press("Enter")
+    messages = page.get_by_test_id("stChatMessage")
+    expect(messages.nth(0)).to_contain_text("Write one sentence about the sea.", timeout=ANSWER_TIMEOUT_MS)
+    expect(messages).to_have_count(2, timeout=ANSWER_TIMEOUT_MS)
+    expect(page.get_by_text("Last answer:")).to_be_visible(timeout=ANSWER_TIMEOUT_MS)
+    assert len(messages.nth(1).inner_text().strip()) > 10
+    speed = page.get_by_test_id("stMetric").filter(has_text="Tokens/s").get_by_test_id("stMetricValue")
+    assert float(speed.inner_text()) > 0
+    page.wait_for_timeout(300)
+    screenshot(page, "text_lab")
+
+    page.get_by_role("tab", name="Train a small GPT").click()
+    corpus = tmp_path / "fox.txt"
+    corpus.write_text(CORPUS)
+    page.locator("input[type='file']").set_input_files(str(corpus))
+    expect(page.get_by_text("fox.txt")).to_be_visible(timeout=LOAD_TIMEOUT_MS)
+    page.get_by_test_id("stSelectbox").filter(has_text="Model size").click()
+    page.get_by_role("option", name="tiny (2 layers, 64 dims)").click()
+    slider = page.get_by_role("slider", name="Training seconds")
+    slider.focus()
+    slider.press("Home")  # the shortest budget: 5 s
+    expect(slider).to_have_value("5")
+    page.get_by_role("button", name="Train").click()
+    expect(page.get_by_text("validation loss")).to_be_visible(timeout=ANSWER_TIMEOUT_MS)
+    page.get_by_label("Start of the text").fill("The ")
+    page.get_by_role("button", name="Sample").click()
+    sample = page.get_by_test_id("stCode")
+    expect(sample).to_contain_text("The ", timeout=LOAD_TIMEOUT_MS)
+    assert len(sample.inner_text().strip()) > 100
