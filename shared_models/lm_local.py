@@ -160,7 +160,9 @@ class LlamaCppGenerator(TextGenerator):
             try:
                 for piece in pieces:
                     choice = piece["choices"][0]
-                    yield Chunk(choice["text"], tokens=1, finish_reason=choice.get("finish_reason"))
+                    # One piece per sampled token, except the closing one that only carries the reason.
+                    text, reason = choice["text"], choice.get("finish_reason")
+                    yield Chunk(text, tokens=0 if reason and not text else 1, finish_reason=reason)
             finally:
                 with contextlib.suppress(Exception):
                     pieces.close()  # type: ignore[union-attr]
