@@ -24,9 +24,9 @@ from torch.nn import functional as F
 from shared_models.exceptions import InputError, ResourceLimitError
 
 __all__ = [
+    "GPT",
     "MAX_CORPUS_BYTES",
     "MIN_CORPUS_CHARS",
-    "GPT",
     "CharTokenizer",
     "GPTConfig",
     "SampleOptions",
@@ -56,7 +56,8 @@ def check_corpus(data: bytes, max_bytes: int = MAX_CORPUS_BYTES) -> str:
     """
     if len(data) > max_bytes:
         raise ResourceLimitError(
-            f"the corpus is {len(data) / 1e6:.1f} MB; the limit is {max_bytes / 1e6:.1f} MB. Upload a shorter excerpt."
+            f"the corpus is {len(data) / 1e6:.1f} MB; the limit is {max_bytes / 1e6:.1f} MB. "
+            "Upload a shorter excerpt."
         )
     if b"\x00" in data:
         raise InputError("the corpus looks binary (it holds NUL bytes); upload a plain .txt file")
@@ -68,7 +69,9 @@ def check_corpus(data: bytes, max_bytes: int = MAX_CORPUS_BYTES) -> str:
         ) from exc
     text = text.replace("\r\n", "\n")
     if len(text) < MIN_CORPUS_CHARS:
-        raise InputError(f"the corpus has {len(text)} characters; give at least {MIN_CORPUS_CHARS} to learn from")
+        raise InputError(
+            f"the corpus has {len(text)} characters; give at least {MIN_CORPUS_CHARS} to learn from"
+        )
     distinct = len(set(text))
     if distinct > MAX_VOCAB:
         raise ResourceLimitError(
@@ -212,7 +215,9 @@ class GPT(nn.Module):
     def num_parameters(self) -> int:
         return sum(p.numel() for p in self.parameters())
 
-    def forward(self, idx: torch.Tensor, targets: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor | None]:
+    def forward(
+        self, idx: torch.Tensor, targets: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor | None]:
         """Logits ``(B, T, vocab)`` and, given targets ``(B, T)``, the mean cross-entropy."""
         _, t = idx.shape  # (B, T)
         if t > self.config.block_size:
@@ -256,7 +261,9 @@ class SampleOutput:
 
 
 @torch.no_grad()
-def sample(model: GPT, tokenizer: CharTokenizer, prompt: str, options: SampleOptions | None = None) -> SampleOutput:
+def sample(
+    model: GPT, tokenizer: CharTokenizer, prompt: str, options: SampleOptions | None = None
+) -> SampleOutput:
     """Continue ``prompt`` with the model.
 
     Args:

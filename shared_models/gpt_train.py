@@ -126,9 +126,14 @@ class TrainedGPT:
         return next((p.val_loss for p in reversed(self.history) if p.val_loss is not None), None)
 
     def metrics(self) -> dict[str, Any]:
-        return {"val_loss": self.val_loss, "steps": self.steps, "seconds": self.seconds,
-                "tokens_per_s": self.tokens_per_s, "stopped": self.stopped,
-                "parameters": self.model.num_parameters()}  # fmt: skip
+        return {
+            "val_loss": self.val_loss,
+            "steps": self.steps,
+            "seconds": self.seconds,
+            "tokens_per_s": self.tokens_per_s,
+            "stopped": self.stopped,
+            "parameters": self.model.num_parameters(),
+        }
 
 
 def split_corpus(
@@ -140,7 +145,9 @@ def split_corpus(
     train_ids, val_ids = data[:cut], data[cut:]
     if min(len(train_ids), len(val_ids)) <= block_size + 1:
         need = math.ceil((block_size + 2) / val_fraction)
-        raise InputError(f"the corpus is too short for a context of {block_size}; give at least {need} characters")
+        raise InputError(
+            f"the corpus is too short for a context of {block_size}; give at least {need} characters"
+        )
     return train_ids, val_ids
 
 
@@ -153,7 +160,9 @@ def _windows(data: torch.Tensor, starts: torch.Tensor, block: int) -> tuple[torc
 class GPTTask(TrainingTask):
     """One AdamW step on a batch of context windows, with periodic validation estimates."""
 
-    def __init__(self, model: GPT, train_ids: torch.Tensor, val_ids: torch.Tensor, spec: GPTTrainSpec) -> None:
+    def __init__(
+        self, model: GPT, train_ids: torch.Tensor, val_ids: torch.Tensor, spec: GPTTrainSpec
+    ) -> None:
         self.model, self.train_ids, self.val_ids, self.spec = model, train_ids, val_ids, spec
         self.optimizer = torch.optim.AdamW(
             model.parameters(), lr=spec.learning_rate, betas=(0.9, 0.99), weight_decay=0.1
@@ -194,7 +203,9 @@ class GPTTask(TrainingTask):
         block = self.model.config.block_size
         losses = []
         for _ in range(self.spec.eval_batches):
-            starts = torch.randint(len(self.val_ids) - block - 1, (self.spec.batch_size,), generator=self.eval_gen)
+            starts = torch.randint(
+                len(self.val_ids) - block - 1, (self.spec.batch_size,), generator=self.eval_gen
+            )
             x, y = _windows(self.val_ids, starts, block)
             losses.append(float(self.model(x, y)[1].item()))  # type: ignore[union-attr]
         self.model.train()
@@ -228,21 +239,29 @@ def train_gpt(
     model = GPT(config)
     task = GPTTask(model, train_ids, val_ids, spec)
     starts = torch.arange(len(train_ids) - config.block_size - 1)
-    budget = TrainConfig(steps=spec.max_steps, seconds=spec.seconds, batch_size=spec.batch_size,
-                         seed=spec.seed, log_every=spec.log_every)  # fmt: skip
+    budget = TrainConfig(
+        steps=spec.max_steps,
+        seconds=spec.seconds,
+        batch_size=spec.batch_size,
+        seed=spec.seed,
+        log_every=spec.log_every,
+    )
     result = train(task, (starts,), budget, on_progress=on_progress, stop=stop)
-    history = [
-        LossPoint(int(h["step"]), h["seconds"], h["loss"], h.get("val_loss")) for h in result.history
-    ]
+    history = [LossPoint(int(h["step"]), h["seconds"], h["loss"], h.get("val_loss")) for h in result.history]
     if result.steps and (not history or history[-1].step != result.steps or history[-1].val_loss is None):
         last_loss = history[-1].train_loss if history else float("nan")
         history.append(LossPoint(result.steps, result.seconds, last_loss, task.validation_loss()))
     model.eval()
     return TrainedGPT(
-        model=model, tokenizer=tokenizer, spec=spec, history=history, steps=result.steps,
-        seconds=result.seconds, tokens_per_s=task.tokens / max(task.compute_s, 1e-9),
+        model=model,
+        tokenizer=tokenizer,
+        spec=spec,
+        history=history,
+        steps=result.steps,
+        seconds=result.seconds,
+        tokens_per_s=task.tokens / max(task.compute_s, 1e-9),
         stopped=result.stopped == "cancelled",
-    )  # fmt: skip
+    )
 
 
 def save_gpt(trained: TrainedGPT, folder: str | Path, dataset: str = "") -> Path:
@@ -272,8 +291,12 @@ def load_gpt(folder: str | Path) -> TrainedGPT:
         raise ModelError(f"the model card in {folder} is incomplete: {exc}") from exc
     metrics = card.metrics
     return TrainedGPT(
-        model=model, tokenizer=tokenizer, spec=spec, history=history,  # type: ignore[arg-type]
-        steps=int(metrics.get("steps", 0)), seconds=float(metrics.get("seconds", 0.0)),
-        tokens_per_s=float(metrics.get("tokens_per_s", 0.0)), stopped=bool(metrics.get("stopped", False)),
-    )  # fmt: skip
-
+        model=model,
+        tokenizer=tokenizer,
+        spec=spec,
+        history=history,  # type: ignore[arg-type]
+        steps=int(metrics.get("steps", 0)),
+        seconds=float(metrics.get("seconds", 0.0)),
+        tokens_per_s=float(metrics.get("tokens_per_s", 0.0)),
+        stopped=bool(metrics.get("stopped", False)),
+    )

@@ -305,7 +305,9 @@ class TextGenerator(abc.ABC):
     ) -> TextStream:
         """Start generating; checks that must fail early (context length, endpoint) run before return."""
 
-    def stream(self, messages: Sequence[Mapping[str, Any]], options: GenerationOptions | None = None) -> TextStream:
+    def stream(
+        self, messages: Sequence[Mapping[str, Any]], options: GenerationOptions | None = None
+    ) -> TextStream:
         """Stream the assistant's reply to a chat, piece by piece.
 
         Args:
@@ -321,7 +323,9 @@ class TextGenerator(abc.ABC):
         """
         return self._open_stream(validate_messages(messages), options or GenerationOptions(), None)
 
-    def chat(self, messages: Sequence[Mapping[str, Any]], options: GenerationOptions | None = None) -> Generation:
+    def chat(
+        self, messages: Sequence[Mapping[str, Any]], options: GenerationOptions | None = None
+    ) -> Generation:
         """The whole reply to a chat (see `stream`)."""
         return self.stream(messages, options).collect()
 
@@ -378,7 +382,10 @@ class TextGenerator(abc.ABC):
             messages = [
                 *first,
                 {"role": "assistant", "content": text[:2000]},
-                {"role": "user", "content": f"That answer is unusable: {problem}. Reply with corrected JSON only."},
+                {
+                    "role": "user",
+                    "content": f"That answer is unusable: {problem}. Reply with corrected JSON only.",
+                },
             ]
         raise MalformedOutputError(
             f"{self.model_name} gave no valid JSON after {1 + self.json_retries} attempts (last: {problem}). "

@@ -206,7 +206,9 @@ class TransformersGenerator(TextGenerator):
         self._model.eval()
         if not getattr(self._tokenizer, "chat_template", None):
             raise ModelFileError(f"{path.name} has no chat template; use an instruct/chat GGUF")
-        self.context_length = min(config.n_ctx, int(getattr(self._model.config, "max_position_embeddings", 0)) or config.n_ctx)
+        self.context_length = min(
+            config.n_ctx, int(getattr(self._model.config, "max_position_embeddings", 0)) or config.n_ctx
+        )
 
     def _save_dequantised(self, folder: Path) -> None:
         """Keep the fp32 weights as safetensors: a later process loads them ~8x faster than the GGUF.
@@ -240,7 +242,9 @@ class TransformersGenerator(TextGenerator):
         _context_check(int(ids.shape[1]), options, self.context_length or 0)
         allowed = self._json_constraint(schema) if schema is not None else None
         chunks = self._generate(ids, options, allowed)
-        return TextStream(chunks, backend=self.backend, model=self.model_name, prompt_tokens=int(ids.shape[1]))
+        return TextStream(
+            chunks, backend=self.backend, model=self.model_name, prompt_tokens=int(ids.shape[1])
+        )
 
     def _json_constraint(self, schema: Mapping[str, Any]) -> Any:
         """A per-step filter of the tokens that keep the output a valid prefix of the schema's JSON

@@ -52,9 +52,7 @@ class OpenAIGenerator(TextGenerator):
         )
         self._model = config.model
         # Which response_format the server accepts; learned on first use. None: not tried yet.
-        self._json_formats: list[str] = (
-            ["json_schema", "json_object"] if config.json_mode == "auto" else []
-        )
+        self._json_formats: list[str] = ["json_schema", "json_object"] if config.json_mode == "auto" else []
         self._format_lock = threading.Lock()
 
     @property
@@ -149,7 +147,9 @@ class OpenAIGenerator(TextGenerator):
                     if self._json_formats and self._json_formats[0] == kind:
                         self._json_formats.pop(0)
                 body.pop("response_format", None)
-        return TextStream(self._pieces(response), backend=self.backend, model=self.model_name, prompt_tokens=0)
+        return TextStream(
+            self._pieces(response), backend=self.backend, model=self.model_name, prompt_tokens=0
+        )
 
     def _pieces(self, response: Any) -> Iterator[Chunk]:
         import openai
@@ -167,7 +167,7 @@ class OpenAIGenerator(TextGenerator):
                 # e.g. llama-cpp-python's server, by default, cuts a stream short to serve a newer request
                 raise EndpointError(
                     f"{self.base_url} ended the answer without finishing it; the server may have dropped it "
-                    "for another request (llama-cpp-python's server: start it with --interrupt_requests False)"
+                    "for another request (llama-cpp-python's server: run it with --interrupt_requests False)"
                 )
         except openai.APITimeoutError as exc:
             raise EndpointTimeoutError(

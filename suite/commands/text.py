@@ -47,7 +47,9 @@ def register(commands: Any) -> None:
     train.add_argument("--seconds", type=float, default=120.0, help="training time budget (default 120)")
     train.add_argument("--preset", choices=GPT_PRESETS, default="small", help="model size (default small)")
     train.add_argument("--seed", type=int, default=0)
-    train.add_argument("--sample", type=int, default=300, metavar="N", help="characters to sample after (0: none)")
+    train.add_argument(
+        "--sample", type=int, default=300, metavar="N", help="characters to sample after (0: none)"
+    )
     train.add_argument("--prompt", default="", help="start of the sample")
     train.add_argument("--temperature", type=float, default=0.8)
     train.add_argument("--top-k", type=int, default=40)
@@ -65,8 +67,13 @@ def generate(args: argparse.Namespace) -> int:
     lm = build_text_generator(LMConfig.from_env(**overrides))
     if lm.notice:
         print(f"note: {lm.notice}", file=sys.stderr)
-    options = GenerationOptions(max_tokens=args.max_tokens, temperature=args.temperature, top_p=args.top_p,
-                                repeat_penalty=args.repeat_penalty, seed=args.seed)  # fmt: skip
+    options = GenerationOptions(
+        max_tokens=args.max_tokens,
+        temperature=args.temperature,
+        top_p=args.top_p,
+        repeat_penalty=args.repeat_penalty,
+        seed=args.seed,
+    )
     messages = ([{"role": "system", "content": args.system}] if args.system else []) + [
         {"role": "user", "content": args.prompt}
     ]
@@ -77,12 +84,20 @@ def generate(args: argparse.Namespace) -> int:
             print(piece, end="", flush=True)
         print()
         result = stream.result
-        run.log_metrics({"tokens_per_s": result.tokens_per_s, "first_token_s": result.first_token_s,
-                         "completion_tokens": result.completion_tokens})  # fmt: skip
+        run.log_metrics(
+            {
+                "tokens_per_s": result.tokens_per_s,
+                "first_token_s": result.first_token_s,
+                "completion_tokens": result.completion_tokens,
+            }
+        )
         run.save_text("answer.txt", result.text)
     if args.stats:
-        print(f"[{result.model} via {lm.backend}/{lm.engine}: {result.completion_tokens} tokens, "
-              f"{result.tokens_per_s:.1f} tokens/s, first token {result.first_token_s or 0:.2f} s]", file=sys.stderr)  # fmt: skip
+        print(
+            f"[{result.model} via {lm.backend}/{lm.engine}: {result.completion_tokens} tokens, "
+            f"{result.tokens_per_s:.1f} tokens/s, first token {result.first_token_s or 0:.2f} s]",
+            file=sys.stderr,
+        )
     return 0
 
 
@@ -97,8 +112,13 @@ def _progress_printer() -> Any:
             return
         last[0] = time.monotonic()
         val = f" val {val_loss:.3f}" if val_loss is not None else ""
-        print(f"\r{p.fraction or 0:4.0%} step {p.step:5d} loss {p.metrics['loss']:.3f}{val} "
-              f"{p.metrics.get('tokens_per_s', 0):,.0f} tok/s", end="\n" if val else "", file=sys.stderr, flush=True)  # fmt: skip
+        print(
+            f"\r{p.fraction or 0:4.0%} step {p.step:5d} loss {p.metrics['loss']:.3f}{val} "
+            f"{p.metrics.get('tokens_per_s', 0):,.0f} tok/s",
+            end="\n" if val else "",
+            file=sys.stderr,
+            flush=True,
+        )
 
     return show
 
@@ -113,8 +133,9 @@ def train_command(args: argparse.Namespace) -> int:
         raise InputError(f"cannot read the corpus {args.corpus}: {exc.strerror}") from exc
     text = check_corpus(data)
     spec = GPTTrainSpec(preset=args.preset, seconds=args.seconds, seed=args.seed)
-    options = SampleOptions(max_new_tokens=max(args.sample, 1), temperature=args.temperature, top_k=args.top_k,
-                            seed=args.seed)  # fmt: skip
+    options = SampleOptions(
+        max_new_tokens=max(args.sample, 1), temperature=args.temperature, top_k=args.top_k, seed=args.seed
+    )
     params = {"corpus": str(args.corpus), "corpus_chars": len(text), **spec.__dict__}
     with Workspace.from_env().start_run("text.train", params) as run:
         try:
@@ -124,8 +145,11 @@ def train_command(args: argparse.Namespace) -> int:
         save_gpt(trained, run.dir / "model", dataset=args.corpus.name)
         run.add_artifact("model")
         run.log_metrics(trained.metrics())
-        print(f"\nrun {run.id}: {trained.steps} steps in {trained.seconds:.0f} s, validation loss "
-              f"{trained.val_loss:.3f}, {trained.tokens_per_s:,.0f} tokens/s; saved to {run.dir}", file=sys.stderr)  # fmt: skip
+        print(
+            f"\nrun {run.id}: {trained.steps} steps in {trained.seconds:.0f} s, validation loss "
+            f"{trained.val_loss:.3f}, {trained.tokens_per_s:,.0f} tokens/s; saved to {run.dir}",
+            file=sys.stderr,
+        )
         if args.sample > 0:
             text_out = sample(trained.model, trained.tokenizer, args.prompt, options).text
             run.save_text("sample.txt", text_out)

@@ -20,24 +20,44 @@ def model_settings() -> tuple[LMConfig, GenerationOptions, str]:
     with st.expander("Model and sampling", expanded=False, icon=":material/tune:"):
         left, right = st.columns(2)
         backend = left.radio(
-            "Backend", ["local", "openai"], index=["local", "openai"].index(env.backend),
-            horizontal=True, key=f"{PAGE_ID}.backend",
+            "Backend",
+            ["local", "openai"],
+            index=["local", "openai"].index(env.backend),
+            horizontal=True,
+            key=f"{PAGE_ID}.backend",
             help="local: a GGUF file run in this process. openai: any OpenAI-compatible server.",
-        )  # fmt: skip
+        )
         if backend == "local":
             gguf = left.text_input(
                 "GGUF file (empty: bundled SmolLM2-135M-Instruct)", env.gguf_path or "", key=f"{PAGE_ID}.gguf"
             )
-            config = LMConfig(backend="local", gguf_path=gguf.strip() or None, cache_dir=env.cache_dir,
-                              n_ctx=env.n_ctx, n_threads=env.n_threads, engine=env.engine)  # fmt: skip
+            config = LMConfig(
+                backend="local",
+                gguf_path=gguf.strip() or None,
+                cache_dir=env.cache_dir,
+                n_ctx=env.n_ctx,
+                n_threads=env.n_threads,
+                engine=env.engine,
+            )
         else:
-            url = left.text_input("Base URL", env.base_url or "http://127.0.0.1:11434/v1", key=f"{PAGE_ID}.url")
-            model = left.text_input("Model (empty: the server's first)", env.model or "", key=f"{PAGE_ID}.model")
+            url = left.text_input(
+                "Base URL", env.base_url or "http://127.0.0.1:11434/v1", key=f"{PAGE_ID}.url"
+            )
+            model = left.text_input(
+                "Model (empty: the server's first)", env.model or "", key=f"{PAGE_ID}.model"
+            )
             key = left.text_input("API key", env.api_key or "", type="password", key=f"{PAGE_ID}.key")
             with user_errors():
-                config = LMConfig(backend="openai", base_url=url.strip(), model=model.strip() or None,
-                                  api_key=key or None, timeout_s=env.timeout_s)  # fmt: skip
-        system = left.text_area("System prompt", "You are a concise, helpful assistant.", key=f"{PAGE_ID}.system")
+                config = LMConfig(
+                    backend="openai",
+                    base_url=url.strip(),
+                    model=model.strip() or None,
+                    api_key=key or None,
+                    timeout_s=env.timeout_s,
+                )
+        system = left.text_area(
+            "System prompt", "You are a concise, helpful assistant.", key=f"{PAGE_ID}.system"
+        )
         options = GenerationOptions(
             max_tokens=right.slider("Max new tokens", 16, 1024, 256, 16, key=f"{PAGE_ID}.max_tokens"),
             temperature=right.slider("Temperature", 0.0, 1.5, 0.7, 0.05, key=f"{PAGE_ID}.temperature"),
@@ -62,7 +82,9 @@ def chat_tab() -> None:
         st.metric("Tokens/s", f"{last['tokens_per_s']:.1f}" if last else "–")
         st.metric("First token", f"{last['first_token_s']:.2f} s" if last and last["first_token_s"] else "–")
         if last:
-            st.caption(f"Last answer: {last['completion_tokens']} tokens by `{last['model']}` ({last['finish']})")
+            st.caption(
+                f"Last answer: {last['completion_tokens']} tokens by `{last['model']}` ({last['finish']})"
+            )
         if st.button("Clear chat", key=f"{PAGE_ID}.clear", icon=":material/delete:"):
             state.update(messages=[], last=None)
             st.rerun()
@@ -83,13 +105,23 @@ def chat_tab() -> None:
         with chat.chat_message("assistant"):
             st.write_stream(stream)
         result = stream.result
-        run.log_metrics({"tokens_per_s": result.tokens_per_s, "first_token_s": result.first_token_s,
-                         "completion_tokens": result.completion_tokens, "prompt_tokens": result.prompt_tokens})  # fmt: skip
+        run.log_metrics(
+            {
+                "tokens_per_s": result.tokens_per_s,
+                "first_token_s": result.first_token_s,
+                "completion_tokens": result.completion_tokens,
+                "prompt_tokens": result.prompt_tokens,
+            }
+        )
         run.save_json("chat.json", {"messages": [*messages, {"role": "assistant", "content": result.text}]})
     state["messages"].append({"role": "assistant", "content": result.text})
-    state["last"] = {"tokens_per_s": result.tokens_per_s, "first_token_s": result.first_token_s,
-                     "completion_tokens": result.completion_tokens, "model": result.model,
-                     "finish": result.finish_reason}  # fmt: skip
+    state["last"] = {
+        "tokens_per_s": result.tokens_per_s,
+        "first_token_s": result.first_token_s,
+        "completion_tokens": result.completion_tokens,
+        "model": result.model,
+        "finish": result.finish_reason,
+    }
     st.rerun()  # redraw the figures panel with this answer's numbers
 
 

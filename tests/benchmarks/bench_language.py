@@ -60,16 +60,23 @@ def _local_vs_raw() -> list[Figure]:
         pieces = (
             chunk["choices"][0]["text"]
             for chunk in raw.create_completion(
-                prompt=tokens, max_tokens=NEW_TOKENS, temperature=0.0, repeat_penalty=1.1, stop=stops,
-                seed=0, stream=True,
+                prompt=tokens,
+                max_tokens=NEW_TOKENS,
+                temperature=0.0,
+                repeat_penalty=1.1,
+                stop=stops,
+                seed=0,
+                stream=True,
             )
-        )  # fmt: skip
+        )
         raw_runs.append(_timed(pieces))
     w_first = statistics.median(r[0] for r in wrapper_runs)
     w_speed = statistics.median(r[1] for r in wrapper_runs)
     r_first = statistics.median(r[0] for r in raw_runs)
     r_speed = statistics.median(r[1] for r in raw_runs)
-    note = f"SmolLM2-135M Q4_1, {threads} threads, greedy, {wrapper_runs[0][2]} new tokens, median of {ROUNDS}"
+    note = (
+        f"SmolLM2-135M Q4_1, {threads} threads, greedy, {wrapper_runs[0][2]} new tokens, median of {ROUNDS}"
+    )
     return [
         Figure("language", "local backend: time to first token", w_first, "s", note),
         Figure("language", "raw llama_cpp.Llama: time to first token", r_first, "s", "same prompt tokens"),
@@ -94,29 +101,68 @@ def _minilm() -> list[Figure]:
     vectors = embed(sentences)
     seconds = time.perf_counter() - start
     assert vectors.shape == (1000, 384)
-    return [Figure("language", "MiniLM-L6 embeddings", 1000 / seconds, "sentences/s", "1,000 short sentences, batch 64")]
+    return [
+        Figure(
+            "language",
+            "MiniLM-L6 embeddings",
+            1000 / seconds,
+            "sentences/s",
+            "1,000 short sentences, batch 64",
+        )
+    ]
 
 
 def _small_gpt() -> list[Figure]:
     if not SHAKESPEARE.is_file():
-        return [Figure("language", "small GPT on Tiny Shakespeare", float("nan"), "", f"skipped: {SHAKESPEARE} absent")]
+        return [
+            Figure(
+                "language",
+                "small GPT on Tiny Shakespeare",
+                float("nan"),
+                "",
+                f"skipped: {SHAKESPEARE} absent",
+            )
+        ]
     from shared_models.gpt import SampleOptions, sample
     from shared_models.gpt_train import GPTTrainSpec, train_gpt
 
     text = SHAKESPEARE.read_text(encoding="utf-8")
-    spec = GPTTrainSpec(preset="small", seconds=GPT_SECONDS, batch_size=32, learning_rate=2e-3,
-                        eval_every=200, eval_batches=20, log_every=20, seed=0)  # fmt: skip
-    trained = train_gpt(text, spec)
-    curve = ", ".join(
-        f"{p.step}:{p.val_loss:.2f}" for p in trained.history if p.val_loss is not None
+    spec = GPTTrainSpec(
+        preset="small",
+        seconds=GPT_SECONDS,
+        batch_size=32,
+        learning_rate=2e-3,
+        eval_every=200,
+        eval_batches=20,
+        log_every=20,
+        seed=0,
     )
+    trained = train_gpt(text, spec)
+    curve = ", ".join(f"{p.step}:{p.val_loss:.2f}" for p in trained.history if p.val_loss is not None)
     print(f"<!-- small GPT validation loss by step: {curve} -->")
-    print("<!-- sample: " + sample(trained.model, trained.tokenizer, "ROMEO:", SampleOptions(max_new_tokens=200, seed=0)).text.replace("\n", " / ") + " -->")
+    print(
+        "<!-- sample: "
+        + sample(
+            trained.model, trained.tokenizer, "ROMEO:", SampleOptions(max_new_tokens=200, seed=0)
+        ).text.replace("\n", " / ")
+        + " -->"
+    )
     config = "4 layers, 4 heads, 128 dims, context 64"
     return [
-        Figure("language", "small GPT validation loss", trained.val_loss or float("nan"), "nats/char",
-               f"{config}, {trained.seconds:.0f} s, {trained.steps} steps; target <= 1.95"),  # fmt: skip
-        Figure("language", "small GPT training speed", trained.tokens_per_s, "tokens/s", f"batch 32 x 64, {config}"),
+        Figure(
+            "language",
+            "small GPT validation loss",
+            trained.val_loss or float("nan"),
+            "nats/char",
+            f"{config}, {trained.seconds:.0f} s, {trained.steps} steps; target <= 1.95",
+        ),
+        Figure(
+            "language",
+            "small GPT training speed",
+            trained.tokens_per_s,
+            "tokens/s",
+            f"batch 32 x 64, {config}",
+        ),
     ]
 
 

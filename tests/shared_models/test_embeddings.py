@@ -10,7 +10,9 @@ from shared_models.exceptions import InputError
 
 
 def test_vectors_are_unit_length_and_capture_meaning() -> None:
-    vectors = embed(["A man is playing a guitar.", "Someone strums a guitar.", "The stock market fell today."])
+    vectors = embed(
+        ["A man is playing a guitar.", "Someone strums a guitar.", "The stock market fell today."]
+    )
     assert vectors.shape == (3, EMBEDDING_DIM) and vectors.dtype == np.float32
     assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
     similar, unrelated = float(vectors[0] @ vectors[1]), float(vectors[0] @ vectors[2])

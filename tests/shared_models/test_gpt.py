@@ -50,7 +50,9 @@ def test_sampling_is_seeded_and_respects_top_k() -> None:
     assert one.text == two.text and one.text.startswith("ab") and len(one.text) == 32
     assert other.text != one.text
     greedy = sample(model, tok, "ab", SampleOptions(max_new_tokens=10, temperature=0, seed=None))
-    assert greedy.text == sample(model, tok, "ab", SampleOptions(max_new_tokens=10, temperature=0, seed=1)).text
+    assert (
+        greedy.text == sample(model, tok, "ab", SampleOptions(max_new_tokens=10, temperature=0, seed=1)).text
+    )
     top1 = sample(model, tok, "ab", SampleOptions(max_new_tokens=10, temperature=1.0, top_k=1, seed=3))
     assert top1.text == greedy.text  # top-1 sampling is greedy
 

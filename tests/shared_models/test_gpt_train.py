@@ -18,7 +18,9 @@ CORPUS = (
     "The quick brown fox jumps over the lazy dog. The lazy dog sleeps in the sun.\n"
     "A small bird sings on the old fence, and the fox listens.\n"
 ) * 60
-STEPS = GPTTrainSpec(preset="tiny", seconds=600, max_steps=150, learning_rate=5e-3, batch_size=16, eval_every=50)
+STEPS = GPTTrainSpec(
+    preset="tiny", seconds=600, max_steps=150, learning_rate=5e-3, batch_size=16, eval_every=50
+)
 
 
 @pytest.fixture(scope="module")
@@ -76,9 +78,10 @@ def test_save_and_load_round_trip(trained, tmp_path: Path) -> None:  # type: ign
     assert sorted(p.name for p in folder.iterdir()) == ["card.json", "model.safetensors"]
     loaded = load_gpt(folder)
     options = SampleOptions(max_new_tokens=50, seed=4)
-    assert sample(loaded.model, loaded.tokenizer, "A ", options).text == sample(
-        trained.model, trained.tokenizer, "A ", options
-    ).text
+    assert (
+        sample(loaded.model, loaded.tokenizer, "A ", options).text
+        == sample(trained.model, trained.tokenizer, "A ", options).text
+    )
     assert loaded.val_loss == trained.val_loss and loaded.spec == trained.spec
     (folder / "model.safetensors").write_bytes(b"garbage")
     with pytest.raises(ModelError, match="not a valid safetensors"):

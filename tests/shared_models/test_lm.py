@@ -242,5 +242,5 @@ def test_config_from_environment() -> None:
 
 def test_llama_cpp_engine_required_but_missing_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(__import__("sys").modules, "llama_cpp", None)
-    with pytest.raises(ModelError, match="llama.cpp is not usable"):
+    with pytest.raises(ModelError, match=r"llama\.cpp is not usable"):
         build_text_generator(LMConfig(engine="llama_cpp"))

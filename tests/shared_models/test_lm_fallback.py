@@ -44,7 +44,9 @@ def test_auto_falls_back_and_says_why(fallback_lm: TextGenerator) -> None:
     assert fallback_lm.notice is not None and "llama.cpp could not be imported" in fallback_lm.notice
 
 
-def test_fallback_answers_like_the_llama_cpp_engine(fallback_lm: TextGenerator, local_lm: TextGenerator) -> None:
+def test_fallback_answers_like_the_llama_cpp_engine(
+    fallback_lm: TextGenerator, local_lm: TextGenerator
+) -> None:
     answer = fallback_lm.generate("What is the capital of France?", GREEDY)
     assert "Paris" in answer.text
     assert answer.completion_tokens > 0 and answer.finish_reason in {"stop", "length"}
@@ -56,8 +58,9 @@ def test_fallback_answers_like_the_llama_cpp_engine(fallback_lm: TextGenerator, 
 def test_fallback_streams_and_honours_stop_strings(fallback_lm: TextGenerator) -> None:
     full = fallback_lm.generate("List five fruits, one per line.", GREEDY).text
     stop = full.split()[len(full.split()) // 2]
-    stream = fallback_lm.stream([{"role": "user", "content": "List five fruits, one per line."}],
-                                GREEDY.replace(stop=(stop,)))  # fmt: skip
+    stream = fallback_lm.stream(
+        [{"role": "user", "content": "List five fruits, one per line."}], GREEDY.replace(stop=(stop,))
+    )
     pieces = list(stream)
     assert "".join(pieces) == stream.result.text and full.startswith(stream.result.text)
     assert stop not in stream.result.text

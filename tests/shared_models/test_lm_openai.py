@@ -45,12 +45,24 @@ def server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     port = free_port()
     log = tmp_path_factory.mktemp("llama-server") / "server.log"
     command = [
-        sys.executable, "-m", "llama_cpp.server",
-        "--model", str(bundled_gguf_path()), "--model_alias", "smollm2-135m",
-        "--host", "127.0.0.1", "--port", str(port),
-        "--n_ctx", str(SERVER_CTX), "--n_threads", "2",
-        "--interrupt_requests", "False",  # queue concurrent requests instead of cutting the older one
-    ]  # fmt: skip
+        sys.executable,
+        "-m",
+        "llama_cpp.server",
+        "--model",
+        str(bundled_gguf_path()),
+        "--model_alias",
+        "smollm2-135m",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--n_ctx",
+        str(SERVER_CTX),
+        "--n_threads",
+        "2",
+        "--interrupt_requests",
+        "False",  # queue concurrent requests instead of cutting the older one
+    ]
     with log.open("wb") as handle:
         process = subprocess.Popen(command, stdout=handle, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}/v1"

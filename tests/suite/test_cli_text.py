@@ -20,9 +20,21 @@ def _local_model(monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.delenv(name, raising=False)
 
 
-def test_generate_prints_the_answer_and_records_it(aigc_home: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    argv = ["text", "generate", "What is the capital of France?", "--temperature", "0", "--max-tokens", "24",
-            "--seed", "0", "--stats"]  # fmt: skip
+def test_generate_prints_the_answer_and_records_it(
+    aigc_home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    argv = [
+        "text",
+        "generate",
+        "What is the capital of France?",
+        "--temperature",
+        "0",
+        "--max-tokens",
+        "24",
+        "--seed",
+        "0",
+        "--stats",
+    ]
     assert main(argv) == 0
     out, err = capsys.readouterr()
     assert "Paris" in out
@@ -32,7 +44,9 @@ def test_generate_prints_the_answer_and_records_it(aigc_home: Path, capsys: pyte
     assert (Workspace(aigc_home).run_dir(run.id) / "answer.txt").read_text().strip() == out.strip()
 
 
-def test_generate_with_a_missing_gguf_is_a_user_error(aigc_home: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_generate_with_a_missing_gguf_is_a_user_error(
+    aigc_home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert main(["text", "generate", "hi", "--gguf", str(aigc_home / "none.gguf")]) == 2
     assert "does not exist" in capsys.readouterr().err
 
@@ -42,7 +56,19 @@ def test_train_saves_the_model_and_prints_a_sample(
 ) -> None:
     corpus = tmp_path / "fox.txt"
     corpus.write_text(CORPUS)
-    argv = ["text", "train", str(corpus), "--seconds", "3", "--preset", "tiny", "--sample", "60", "--prompt", "The "]
+    argv = [
+        "text",
+        "train",
+        str(corpus),
+        "--seconds",
+        "3",
+        "--preset",
+        "tiny",
+        "--sample",
+        "60",
+        "--prompt",
+        "The ",
+    ]
     assert main(argv) == 0
     out, err = capsys.readouterr()
     assert out.startswith("The ") and len(out.rstrip("\n")) == 64
@@ -53,7 +79,9 @@ def test_train_saves_the_model_and_prints_a_sample(
     assert run.metrics["steps"] >= 1 and run.metrics["val_loss"] > 0
 
 
-def test_train_refuses_a_binary_file(aigc_home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_train_refuses_a_binary_file(
+    aigc_home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     corpus = tmp_path / "image.txt"
     corpus.write_bytes(b"\x89PNG\x00\x00" * 100)
     assert main(["text", "train", str(corpus), "--seconds", "1"]) == 2

@@ -92,7 +92,9 @@ def test_tiny_gpt_trains_on_an_upload_and_samples(lab: AppTest, aigc_home: Path)
 
 
 def test_a_corpus_that_is_not_utf8_is_refused(lab: AppTest, aigc_home: Path) -> None:
-    lab.file_uploader(key="text-lab.corpus").set_value(("latin1.txt", "café ".encode("latin-1") * 100, "text/plain")).run()
+    lab.file_uploader(key="text-lab.corpus").set_value(
+        ("latin1.txt", "café ".encode("latin-1") * 100, "text/plain")
+    ).run()
     lab.button(key="text-lab.train").click().run()
     assert not lab.exception
     assert any("not UTF-8" in e.value for e in lab.error)
