@@ -148,13 +148,13 @@ class OpenAIGenerator(TextGenerator):
                         self._json_formats.pop(0)
                 body.pop("response_format", None)
         return TextStream(
-            self._pieces(response), backend=self.backend, model=self.model_name, prompt_tokens=0
+            self._pieces(response, body), backend=self.backend, model=self.model_name, prompt_tokens=0
         )
 
-    def _pieces(self, response: Any) -> Iterator[Chunk]:
+    def _pieces(self, response: Any, body: dict[str, Any]) -> Iterator[Chunk]:
         import openai
 
-        finished = False
+        finished, said = False, False
         try:
             for event in response:
                 if not event.choices:
@@ -162,8 +162,13 @@ class OpenAIGenerator(TextGenerator):
                 choice = event.choices[0]
                 text = (choice.delta.content or "") if choice.delta else ""
                 finished = finished or choice.finish_reason is not None
+                said = said or bool(text)
                 yield Chunk(text, tokens=1 if text else 0, finish_reason=choice.finish_reason)
-            if not finished:
+            if not finished and not said:
+                # Some servers (llama-cpp-python's) fail a streamed request inside a 200 response and
+                # just close it; asked again without streaming, they answer, or say what is wrong.
+                yield self._unstreamed(body)
+            elif not finished:
                 # e.g. llama-cpp-python's server, by default, cuts a stream short to serve a newer request
                 raise EndpointError(
                     f"{self.base_url} ended the answer without finishing it; the server may have dropped it "
@@ -177,6 +182,16 @@ class OpenAIGenerator(TextGenerator):
             raise EndpointError(f"the connection to {self.base_url} broke during the answer ({exc})") from exc
         finally:
             response.close()
+
+    def _unstreamed(self, body: dict[str, Any]) -> Chunk:
+        # One retry: the server may have closed the pooled connection that carried the failed stream.
+        client = self._client.with_options(max_retries=1)
+        answer = self._call(lambda: client.chat.completions.create(**{**body, "stream": False}))
+        choice = answer.choices[0]
+        tokens = answer.usage.completion_tokens if answer.usage else 1
+        return Chunk(
+            choice.message.content or "", tokens=tokens, finish_reason=choice.finish_reason or "stop"
+        )
 
 
 def _message(exc: Any) -> str:

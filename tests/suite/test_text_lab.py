@@ -3,6 +3,7 @@ and sampled, and the runs both leave in the workspace."""
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import pytest
@@ -99,3 +100,24 @@ def test_a_corpus_that_is_not_utf8_is_refused(lab: AppTest, aigc_home: Path) -> 
     assert not lab.exception
     assert any("not UTF-8" in e.value for e in lab.error)
     assert Workspace(aigc_home).list_runs(capability="text.train") == []
+
+
+@pytest.mark.slow
+def test_the_fallback_engine_is_announced_and_answers(
+    app: AppTest, aigc_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in ("AIGC_LLM_BASE_URL", "AIGC_LLM_BACKEND", "AIGC_LLM_GGUF", "AIGC_LLM_ENGINE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setitem(sys.modules, "llama_cpp", None)  # as if llama.cpp were not installed
+    app.switch_page(PAGE)
+    app.run(timeout=180)
+    assert not app.exception, app.exception
+    assert any("llama.cpp could not be imported" in w.value for w in app.warning)
+    assert any("transformers" in m.value for m in app.markdown)
+    app.slider(key="text-lab.temperature").set_value(0.0)
+    app.slider(key="text-lab.max_tokens").set_value(16)
+    app.chat_input(key="text-lab.prompt").set_value("What is the capital of France?").run(timeout=180)
+    assert not app.exception, app.exception
+    assert len(app.chat_message) == 2 and app.chat_message[1].markdown[0].value.strip()
+    [run] = Workspace(aigc_home).list_runs(capability="text.chat")
+    assert run.params["engine"] == "transformers" and run.status == "done"
