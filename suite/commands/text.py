@@ -8,14 +8,16 @@ Example:
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Any
 
 from shared_models.exceptions import InputError
 from shared_models.lm import GenerationOptions, LMConfig, build_text_generator
-from suite.workspace import RunCancelled, Workspace, default_root
+from suite.workspace import Run, Workspace, default_root
 
 __all__ = ["GPT_PRESETS", "register"]
 
@@ -125,7 +127,8 @@ def _progress_printer() -> Any:
 
 def train_command(args: argparse.Namespace) -> int:
     from shared_models.gpt import SampleOptions, check_corpus, sample
-    from shared_models.gpt_train import GPTTrainSpec, save_gpt, train_gpt
+    from shared_models.gpt_train import GPTTrainSpec
+    from suite.runners.text_lab import train_gpt_and_record
 
     try:
         data = args.corpus.read_bytes()
@@ -136,22 +139,23 @@ def train_command(args: argparse.Namespace) -> int:
     options = SampleOptions(
         max_new_tokens=max(args.sample, 1), temperature=args.temperature, top_k=args.top_k, seed=args.seed
     )
-    params = {"corpus": str(args.corpus), "corpus_chars": len(text), **spec.__dict__}
-    with Workspace.from_env().start_run("text.train", params) as run:
-        try:
-            trained = train_gpt(text, spec, on_progress=_progress_printer())
-        except KeyboardInterrupt:
-            raise RunCancelled("interrupted from the terminal") from None
-        save_gpt(trained, run.dir / "model", dataset=args.corpus.name)
-        run.add_artifact("model")
-        run.log_metrics(trained.metrics())
-        print(
-            f"\nrun {run.id}: {trained.steps} steps in {trained.seconds:.0f} s, validation loss "
-            f"{trained.val_loss:.3f}, {trained.tokens_per_s:,.0f} tokens/s; saved to {run.dir}",
-            file=sys.stderr,
-        )
-        if args.sample > 0:
-            text_out = sample(trained.model, trained.tokenizer, args.prompt, options).text
-            run.save_text("sample.txt", text_out)
-            print(text_out)
+    stop = threading.Event()
+    workspace = Workspace.from_env()
+    # Ctrl+C asks the trainer to stop after its current step, so the partial model is still saved.
+    previous = signal.signal(signal.SIGINT, lambda *_: stop.set())
+    try:
+        outcome = train_gpt_and_record(workspace, text, spec, args.corpus.name, _progress_printer(), stop)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    trained = outcome.trained
+    status = "stopped early" if trained.stopped else "done"
+    print(
+        f"\nrun {outcome.run_id} {status}: {trained.steps} steps in {trained.seconds:.0f} s, validation loss "
+        f"{trained.val_loss:.3f}, {trained.tokens_per_s:,.0f} tokens/s",
+        file=sys.stderr,
+    )
+    if args.sample > 0:
+        text_out = sample(trained.model, trained.tokenizer, args.prompt, options).text
+        Run(workspace, outcome.run_id).save_text("sample.txt", text_out)
+        print(text_out)
     return 0

@@ -1,24 +1,24 @@
 """Text Lab's second tab: train the small GPT on an uploaded corpus with a live loss curve and Stop,
-then sample from it. Kept out of the page file so the page stays a short list of widgets."""
+then sample from it. Training runs as a `BackgroundJob` that the page polls, so a click (Stop
+included) never interrupts it. Kept out of the page file so the page stays a short list of widgets."""
 
 from __future__ import annotations
 
 import time
-from typing import Any
 
 import plotly.graph_objects as go
 import streamlit as st
 
 from shared_models.gpt import MAX_CORPUS_BYTES, SampleOptions, check_corpus, sample
-from shared_models.gpt_train import PRESETS, GPTTrainSpec, LossPoint, TrainedGPT, save_gpt, train_gpt
-from shared_models.progress import Progress
+from shared_models.gpt_train import PRESETS, GPTTrainSpec, LossPoint, TrainedGPT
 from suite.components.feedback import user_errors
+from suite.jobs import BackgroundJob
 from suite.resources import get_workspace
-from suite.workspace import RunCancelled
+from suite.runners.text_lab import train_gpt_and_record
 
 __all__ = ["loss_figure", "render_training"]
 
-REDRAW_EVERY_S = 0.5
+POLL_SECONDS = 0.5
 
 
 def loss_figure(history: list[LossPoint]) -> go.Figure:
@@ -41,56 +41,24 @@ def loss_figure(history: list[LossPoint]) -> go.Figure:
     return fig
 
 
-class _Bridge:
-    """Feeds progress to the page. Clicking Stop (or any widget) makes Streamlit interrupt the script at
-    its next UI call; the bridge catches that, asks the trainer to stop (returning False) so the partial
-    model is kept, and the page re-raises it afterwards so Streamlit's rerun still happens."""
-
-    def __init__(self, chart: Any, bar: Any) -> None:
-        self.chart, self.bar, self.history = chart, bar, []
-        self.interrupt: BaseException | None = None
-        self._drawn = 0.0
-
-    def __call__(self, p: Progress) -> bool:
-        loss, val = p.metrics["loss"], p.metrics.get("val_loss")
-        self.history.append(LossPoint(p.step, p.elapsed_s, loss, val))
-        if time.monotonic() - self._drawn < REDRAW_EVERY_S and val is None:
-            return True
-        self._drawn = time.monotonic()
-        speed = p.metrics.get("tokens_per_s", 0.0)
-        try:
-            self.bar.progress(
-                p.fraction or 0.0, text=f"step {p.step} · loss {loss:.3f} · {speed:,.0f} tokens/s"
-            )
-            self.chart.plotly_chart(loss_figure(self.history), key=None)
-        except BaseException as exc:
-            if type(exc).__name__ not in {"RerunException", "StopException"}:
-                raise
-            self.interrupt = exc
-            return False
-        return True
+def _history(points: list[dict[str, float]]) -> list[LossPoint]:
+    return [LossPoint(int(p["step"]), 0.0, p["loss"], p.get("val_loss")) for p in points if "loss" in p]
 
 
-def _train(page_id: str, data: bytes, spec: GPTTrainSpec, name: str) -> None:
-    state = st.session_state[page_id]
-    with user_errors():
-        text = check_corpus(data)
-    st.button(
-        "Stop", key=f"{page_id}.stop", icon=":material/stop:", help="Ends training; the model so far is kept."
-    )
-    bar, chart = st.progress(0.0, text="starting…"), st.empty()
-    bridge = _Bridge(chart, bar)
-    params = {"corpus": name, "corpus_chars": len(text), **spec.__dict__}
-    with user_errors(), get_workspace().start_run("text.train", params) as run:
-        trained = train_gpt(text, spec, on_progress=bridge)
-        save_gpt(trained, run.dir / "model", dataset=name)
-        run.add_artifact("model")
-        run.log_metrics(trained.metrics())
-        state["trained"], state["run_id"] = trained, run.id
-        if trained.stopped:
-            raise RunCancelled(f"stopped at step {trained.steps}")
-    if bridge.interrupt is not None:
-        raise bridge.interrupt
+def _render_job(page_id: str, job: BackgroundJob) -> None:
+    """Live view of a running training: progress, loss curve and a Stop button."""
+    snapshot = job.snapshot()
+    progress = snapshot.progress
+    label = "starting…"
+    if progress and progress.metrics:
+        label = f"step {progress.step} · loss {progress.metrics['loss']:.3f} · "
+        label += f"{progress.metrics.get('tokens_per_s', 0):,.0f} tokens/s"
+    fraction = progress.fraction if progress and progress.fraction is not None else 0.0
+    st.progress(fraction, text=f"{label} · {snapshot.elapsed_s:.0f} s")
+    if st.button("Stop", key=f"{page_id}.stop", icon=":material/stop:", help="The model so far is kept."):
+        job.request_stop()
+    if snapshot.history:
+        st.plotly_chart(loss_figure(_history(snapshot.history)), key=f"{page_id}.live_loss")
 
 
 def render_training(page_id: str) -> None:
@@ -111,18 +79,37 @@ def render_training(page_id: str) -> None:
     )
     budget = seconds.slider("Training seconds", 5, 600, 60, 5, key=f"{page_id}.seconds")
     seed_value = seed.number_input("Seed", 0, 2**31 - 1, 0, key=f"{page_id}.train_seed")
+    job: BackgroundJob | None = state.get("job")
+    busy = job is not None and job.running
     if upload is None:
         st.info(
             "Upload a .txt file to train on (a few hundred KB of one author works well).",
             icon=":material/upload:",
         )
-    elif st.button("Train", type="primary", key=f"{page_id}.train", icon=":material/model_training:"):
-        _train(
-            page_id,
-            upload.getvalue(),
-            GPTTrainSpec(preset=preset, seconds=float(budget), seed=int(seed_value)),
-            upload.name,
-        )
+    elif st.button(
+        "Train", type="primary", key=f"{page_id}.train", icon=":material/model_training:", disabled=busy
+    ):
+        with user_errors():
+            text = check_corpus(upload.getvalue())
+        spec = GPTTrainSpec(preset=preset, seconds=float(budget), seed=int(seed_value))
+        workspace, name = get_workspace(), upload.name
+        state["job"] = BackgroundJob(
+            lambda on_progress, stop: train_gpt_and_record(workspace, text, spec, name, on_progress, stop),
+            name=f"{page_id}-train",
+        ).start()
+        state.pop("trained", None)
+        st.rerun()
+    if job is not None and job.running:
+        _render_job(page_id, job)
+        time.sleep(POLL_SECONDS)
+        st.rerun()
+    if job is not None:
+        snapshot = job.snapshot()
+        if snapshot.status == "failed":
+            st.error(f"Training failed: {snapshot.error}", icon=":material/error:")
+        elif job.result is not None:
+            state["trained"], state["run_id"] = job.result.trained, job.result.run_id
+        state.pop("job")
     trained: TrainedGPT | None = state.get("trained")
     if trained is None:
         return

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from playwright.sync_api import Page, expect
@@ -56,3 +57,28 @@ def test_text_lab_chats_then_trains_and_samples_a_gpt(
     sample = page.get_by_test_id("stCode")
     expect(sample).to_contain_text("The ", timeout=LOAD_TIMEOUT_MS)
     assert len(sample.inner_text().strip()) > 100
+
+
+def test_stop_ends_training_and_keeps_the_partial_model(
+    page: Page, streamlit_server: StreamlitServer, tmp_path: Path
+) -> None:
+    from suite.workspace import Workspace
+
+    page.goto(streamlit_server.url)
+    expect(page.get_by_role("heading", name="AIGC Industry Suite")).to_be_visible(timeout=LOAD_TIMEOUT_MS)
+    page.goto(f"{streamlit_server.url}/text-lab")
+    page.get_by_role("tab", name="Train a small GPT").click()
+    corpus = tmp_path / "fox.txt"
+    corpus.write_text(CORPUS)
+    page.locator("input[type='file']").set_input_files(str(corpus))
+    expect(page.get_by_role("button", name="Train")).to_be_visible(timeout=LOAD_TIMEOUT_MS)
+    page.get_by_role("button", name="Train").click()  # the default budget: 60 s
+    expect(page.get_by_text(re.compile(r"^step \d+ · loss"))).to_be_visible(timeout=LOAD_TIMEOUT_MS)  # live
+    # The page's own Stop (by its key), not Streamlit's toolbar Stop, which halts the script outright.
+    page.get_by_role("button", name="Stop", exact=True).click()
+    expect(page.get_by_text("stopped early")).to_be_visible(timeout=LOAD_TIMEOUT_MS)
+    runs = Workspace(streamlit_server.home).list_runs(capability="text.train", limit=1)
+    assert runs[0].status == "cancelled" and runs[0].artifacts == ["model"]
+    assert runs[0].metrics["seconds"] < 50
+    page.get_by_role("button", name="Sample").click()
+    expect(page.get_by_test_id("stCode")).to_be_visible(timeout=LOAD_TIMEOUT_MS)
