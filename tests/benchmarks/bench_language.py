@@ -1,7 +1,8 @@
 """Language core: local LM speed beside raw llama.cpp, MiniLM throughput, small GPT on Tiny Shakespeare.
 
 - Local backend vs raw ``llama_cpp.Llama``: the same GGUF, the same rendered prompt tokens, greedy,
-  128 new tokens, in the same process; rounds alternate so both see the same machine load. Both
+  128 new tokens, in the same process; five rounds, alternating which goes first, medians reported
+  (on a shared machine a burst of other load can still skew one side; rerun when in doubt). Both
   evaluate the prompt afresh each round (the wrapper does so whenever a seed is given).
 - MiniLM: sentences per second embedding 1,000 short sentences (model loaded beforehand).
 - Small GPT: nanoGPT's CPU config (4 layers, 4 heads, 128 dims, context 64) trained 3 minutes on
@@ -17,7 +18,7 @@ from pathlib import Path
 
 from tests.benchmarks import Figure
 
-ROUNDS = 3
+ROUNDS = 5
 NEW_TOKENS = 128
 PROMPT = "Write a short story about a lighthouse keeper who finds a message in a bottle."
 SHAKESPEARE = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "tinyshakespeare" / "input.txt"
@@ -51,11 +52,13 @@ def _local_vs_raw() -> list[Figure]:
     tokens, stops = lm.prompt_tokens(messages)  # type: ignore[attr-defined]
     options = GenerationOptions(max_tokens=NEW_TOKENS, temperature=0.0, repeat_penalty=1.1, seed=0)
     wrapper_runs, raw_runs = [], []
-    for _ in range(ROUNDS):
+    def wrapper_round() -> None:
         stream = lm.stream(messages, options)
         first, _, _ = _timed(stream)
         result = stream.result
         wrapper_runs.append((first, result.tokens_per_s, result.completion_tokens))
+
+    def raw_round() -> None:
         raw.reset()
         pieces = (
             chunk["choices"][0]["text"]
@@ -70,6 +73,10 @@ def _local_vs_raw() -> list[Figure]:
             )
         )
         raw_runs.append(_timed(pieces))
+
+    for i in range(ROUNDS):  # alternate which goes first, so a burst of other load hits both alike
+        for measure in (wrapper_round, raw_round) if i % 2 == 0 else (raw_round, wrapper_round):
+            measure()
     w_first = statistics.median(r[0] for r in wrapper_runs)
     w_speed = statistics.median(r[1] for r in wrapper_runs)
     r_first = statistics.median(r[0] for r in raw_runs)
