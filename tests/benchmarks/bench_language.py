@@ -52,6 +52,7 @@ def _local_vs_raw() -> list[Figure]:
     tokens, stops = lm.prompt_tokens(messages)  # type: ignore[attr-defined]
     options = GenerationOptions(max_tokens=NEW_TOKENS, temperature=0.0, repeat_penalty=1.1, seed=0)
     wrapper_runs, raw_runs = [], []
+
     def wrapper_round() -> None:
         stream = lm.stream(messages, options)
         first, _, _ = _timed(stream)
