@@ -8,7 +8,6 @@ auxiliary-classifier term (AC-GAN); and an EMA copy of the generator, which is w
 from __future__ import annotations
 
 import copy
-import math
 from dataclasses import dataclass
 from typing import Literal
 
@@ -18,7 +17,7 @@ from torch import nn
 from torch.nn.utils import spectral_norm as sn
 
 from shared_models.exceptions import InputError
-from shared_models.images import GenerationOutput, make_grid
+from shared_models.images import GenerationOutput, make_grid, resolution_levels
 from shared_models.store import register_kind
 from shared_models.trainer import Batch, TrainingTask
 
@@ -54,15 +53,14 @@ class GANConfig:
     loss: Literal["hinge", "nonsaturating"] = "hinge"
     spectral_norm: bool = True
     aux_weight: float = 0.0
-    ema_decay: float = 0.999
+    ema_decay: float = 0.995  # a horizon of ~200 steps: minutes-long CPU runs need a short memory
     lr_g: float = 2e-4
     lr_d: float = 2e-4
     beta1: float = 0.0
     beta2: float = 0.9
 
     def __post_init__(self) -> None:
-        if self.image_size not in (28, 32, 64):
-            raise InputError(f"image_size must be 28, 32 or 64, got {self.image_size}")
+        resolution_levels(self.image_size)  # validates the size
         if self.channels not in (1, 3):
             raise InputError(f"channels must be 1 or 3, got {self.channels}")
         if self.aux_weight and not self.num_classes:
@@ -74,9 +72,7 @@ class GANConfig:
 
     @property
     def levels(self) -> tuple[int, int]:
-        """(start resolution, number of x2 steps): 7->28 in 2, 4->32 in 3, 4->64 in 4."""
-        start = 7 if self.image_size == 28 else 4
-        return start, int(math.log2(self.image_size // start))
+        return resolution_levels(self.image_size)
 
 
 class Condition(nn.Module):
@@ -185,8 +181,14 @@ class GAN(nn.Module):
         decay = min(self.config.ema_decay, (1 + step) / (10 + step))  # warm-up: follow closely at first
         for ema, live in zip(self.generator_ema.parameters(), self.generator.parameters(), strict=True):
             ema.lerp_(live, 1 - decay)
+        # BatchNorm statistics are averaged like the weights: the live generator's statistics
+        # describe the live weights' activations, not the averaged weights', and copying them
+        # made EMA samples markedly worse (conditional accuracy 0.73 vs 0.89 live at step 1000).
         for ema, live in zip(self.generator_ema.buffers(), self.generator.buffers(), strict=True):
-            ema.copy_(live)
+            if ema.is_floating_point():
+                ema.lerp_(live, 1 - decay)
+            else:
+                ema.copy_(live)
 
     @torch.no_grad()
     def decode(self, z: torch.Tensor, cond: torch.Tensor | None = None) -> torch.Tensor:

@@ -10,7 +10,23 @@ import numpy as np
 import torch
 from PIL import Image
 
-__all__ = ["GenerationOutput", "make_grid", "to_png"]
+from shared_models.exceptions import InputError
+
+__all__ = ["IMAGE_SIZES", "GenerationOutput", "make_grid", "resolution_levels", "to_png"]
+
+IMAGE_SIZES = (28, 32, 64)
+
+
+def resolution_levels(image_size: int) -> tuple[int, int]:
+    """(start resolution, number of x2 steps) of the conv stacks: 7->28 in 2, 4->32 in 3, 4->64 in 4.
+
+    Raises:
+        InputError: A size the networks are not built for.
+    """
+    if image_size not in IMAGE_SIZES:
+        raise InputError(f"image_size must be one of {IMAGE_SIZES}, got {image_size}")
+    start = 7 if image_size == 28 else 4
+    return start, int(math.log2(image_size // start))
 
 
 @dataclass

@@ -14,7 +14,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from shared_models.exceptions import InputError
-from shared_models.images import GenerationOutput, make_grid
+from shared_models.images import GenerationOutput, make_grid, resolution_levels
 from shared_models.store import register_kind
 from shared_models.trainer import Batch, TrainingTask
 
@@ -48,15 +48,13 @@ class VAEConfig:
     lr: float = 1e-3
 
     def __post_init__(self) -> None:
-        if self.image_size not in (28, 32, 64):
-            raise InputError(f"image_size must be 28, 32 or 64, got {self.image_size}")
+        resolution_levels(self.image_size)  # validates the size
         if self.beta <= 0:
             raise InputError(f"beta must be positive, got {self.beta}")
 
     @property
     def levels(self) -> tuple[int, int]:
-        start = 7 if self.image_size == 28 else 4
-        return start, int(math.log2(self.image_size // start))
+        return resolution_levels(self.image_size)
 
 
 class VAE(nn.Module):

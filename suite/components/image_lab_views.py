@@ -87,7 +87,7 @@ def render_settings(
         loss = st.selectbox("GAN loss", ["hinge", "nonsaturating"], key=f"{page_id}.loss")
         spectral = st.checkbox("Spectral norm (GAN)", True, key=f"{page_id}.sn")
         aux = st.number_input(
-            "cGAN auxiliary-classifier weight", 0.0, 5.0, 0.5, step=0.1, key=f"{page_id}.aux"
+            "cGAN auxiliary-classifier weight", 0.0, 5.0, 1.0, step=0.1, key=f"{page_id}.aux"
         )
     spec = ImageLabSpec(
         model=kind,  # type: ignore[arg-type]

@@ -89,8 +89,11 @@ def _throughput_figures() -> list[Figure]:
     torch.manual_seed(0)
     reference = _throughput(ExamplesDCGAN(), batch)
     models = {
-        "GAN": GANTask(GAN(GANConfig(image_size=32))),
-        "cGAN (projection + AC, EMA)": GANTask(GAN(GANConfig(image_size=32, num_classes=10, aux_weight=0.5))),
+        "GAN (width 32, as trained here)": GANTask(GAN(GANConfig(image_size=32, width=32))),
+        "GAN (width 64, DCGAN-sized)": GANTask(GAN(GANConfig(image_size=32, width=64))),
+        "cGAN (projection + AC, EMA)": GANTask(
+            GAN(GANConfig(image_size=32, num_classes=10, width=32, aux_weight=1))
+        ),
         "VAE": VAETask(VAE(VAEConfig(image_size=32))),
         "cVAE": VAETask(VAE(VAEConfig(image_size=32, num_classes=10, latent_dim=8))),
     }

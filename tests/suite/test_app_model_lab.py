@@ -7,6 +7,7 @@ from streamlit.testing.v1 import AppTest
 from suite.workspace import Workspace
 
 PAGE = "pages/model_lab.py"
+TRAIN_TIMEOUT_S = 240  # a 5 s training, plus the metrics classifier on first use, on 2 shared cores
 
 
 def _train_tiny(app: AppTest) -> AppTest:
@@ -16,7 +17,7 @@ def _train_tiny(app: AppTest) -> AppTest:
     app.selectbox(key="model-lab.model").set_value("cvae")
     app.slider(key="model-lab.seconds").set_value(5)
     app.button(key="model-lab.train").click()
-    return app.run()  # the page polls (st.rerun) until the background training has finished
+    return app.run(timeout=TRAIN_TIMEOUT_S)  # the page polls (st.rerun) until the training has finished
 
 
 def test_model_lab_trains_and_shows_samples_and_metrics(app: AppTest, aigc_home: Path) -> None:
@@ -57,3 +58,52 @@ def test_model_lab_without_training_invites_to_train(app: AppTest, aigc_home: Pa
     assert not app.exception
     assert any("press **Train**" in i.value for i in app.info)
     assert app.button(key="model-lab.train").disabled is False
+
+
+def _zip_of_shapes(count_per_class: int = 40) -> bytes:
+    import io
+    import zipfile
+
+    from PIL import Image
+
+    from shared_models.datasets import make_shapes
+
+    shapes = make_shapes(count_per_class * 3, 32, seed=3)
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for i, (image, label) in enumerate(zip(shapes.images, shapes.labels, strict=True)):
+            png = io.BytesIO()
+            Image.fromarray((image.permute(1, 2, 0).numpy() * 255).astype("uint8")).save(png, format="PNG")
+            archive.writestr(f"shapes/{shapes.class_names[label]}/{i}.png", png.getvalue())
+    return buffer.getvalue()
+
+
+def test_uploaded_zip_trains_a_conditional_model(app: AppTest, aigc_home: Path) -> None:
+    app.switch_page(PAGE).run()
+    app.selectbox(key="model-lab.dataset").set_value("upload").run()
+    app.file_uploader(key="model-lab.upload").set_value(
+        ("shapes.zip", _zip_of_shapes(), "application/zip")
+    ).run()
+    assert any("120 images in 3 class(es)" in c.value for c in app.caption)
+    app.radio(key="model-lab.colour").set_value("colour")
+    app.selectbox(key="model-lab.model").set_value("cvae")
+    app.slider(key="model-lab.seconds").set_value(5)
+    app.button(key="model-lab.train").click().run(timeout=TRAIN_TIMEOUT_S)
+    assert not app.exception, app.exception
+    assert [s.value for s in app.subheader] == ["Run 1: CVAE on upload"]
+    record = Workspace(aigc_home).get_run(1)
+    assert record.status == "done" and record.params["images"] == 120 and record.params["image_size"] == 32
+    captions = [c for image in app.image for c in image.captions]
+    assert any(c.startswith("One row per class: circle, square, triangle") for c in captions)
+
+
+def test_bad_upload_shows_an_error_and_changes_nothing(app: AppTest, aigc_home: Path) -> None:
+    app.switch_page(PAGE).run()
+    app.selectbox(key="model-lab.dataset").set_value("upload").run()
+    app.file_uploader(key="model-lab.upload").set_value(
+        ("x.zip", b"PK\x03\x04 broken", "application/zip")
+    ).run()
+    assert not app.exception
+    assert any("not a zip archive" in e.value for e in app.error)
+    assert Workspace(aigc_home).count_runs() == 0
+    assert not (aigc_home / "models").exists()
