@@ -53,7 +53,9 @@ class GANConfig:
     loss: Literal["hinge", "nonsaturating"] = "hinge"
     spectral_norm: bool = True
     aux_weight: float = 0.0
-    ema_decay: float = 0.995  # a horizon of ~200 steps: minutes-long CPU runs need a short memory
+    # 0.999 (a ~1000-step horizon; shorter early on, see update_ema): on MNIST-5000 the live cGAN's
+    # conditional accuracy swung between 0.81 and 1.00 over 8000 steps while this average held 0.90-1.00.
+    ema_decay: float = 0.999
     lr_g: float = 2e-4
     lr_d: float = 2e-4
     beta1: float = 0.0

@@ -22,7 +22,7 @@ from shared_models.vae import VAE, VAEConfig, VAETask
 from tests.benchmarks import Figure
 
 SCALE = float(os.environ.get("AIGC_BENCH_SCALE", "1"))  # < 1 only for a quick look; figures use 1
-THROUGHPUT_STEPS = 30
+THROUGHPUT_STEPS = 40
 
 
 class ExamplesDCGAN(TrainingTask):
