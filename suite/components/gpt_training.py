@@ -11,6 +11,7 @@ import streamlit as st
 
 from shared_models.gpt import MAX_CORPUS_BYTES, SampleOptions, check_corpus, sample
 from shared_models.gpt_train import PRESETS, GPTTrainSpec, LossPoint, TrainedGPT
+from suite.components.charts import style_training_curves
 from suite.components.feedback import user_errors
 from suite.jobs import BackgroundJob
 from suite.resources import get_workspace
@@ -31,14 +32,7 @@ def loss_figure(history: list[LossPoint]) -> go.Figure:
     fig.add_scatter(
         x=[p.step for p in val], y=[p.val_loss for p in val], name="validation", mode="lines+markers"
     )
-    fig.update_layout(
-        height=300,
-        margin={"l": 10, "r": 10, "t": 30, "b": 10},
-        title="Loss (nats per character)",
-        xaxis_title="step",
-        legend={"orientation": "h"},
-    )
-    return fig
+    return style_training_curves(fig, "Loss (nats per character)", height=300)
 
 
 def _history(points: list[dict[str, float]]) -> list[LossPoint]:

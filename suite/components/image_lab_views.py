@@ -24,6 +24,7 @@ from shared_models.datasets import DATASETS, ImageDataset
 from shared_models.images import to_png
 from shared_models.store import ModelCard
 from shared_models.vae import VAE
+from suite.components.charts import style_training_curves
 from suite.components.feedback import user_errors
 from suite.jobs import BackgroundJob
 from suite.resources import get_image_dataset, get_uploaded_dataset
@@ -109,14 +110,7 @@ def loss_figure(history: list[dict[str, float]]) -> go.Figure:
     figure = go.Figure()
     for column in [c for c in frame.columns if c not in ("step", "seconds")]:
         figure.add_trace(go.Scatter(x=frame["step"], y=frame[column], mode="lines", name=column))
-    figure.update_layout(
-        height=260,
-        margin={"l": 10, "r": 10, "t": 30, "b": 10},
-        xaxis_title="step",
-        title="Training curves",
-        legend={"orientation": "h"},
-    )
-    return figure
+    return style_training_curves(figure, "Training curves", height=260)
 
 
 def render_job(page_id: str, job: BackgroundJob) -> None:
