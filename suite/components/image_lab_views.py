@@ -156,10 +156,11 @@ def _model_zip(folder: Path) -> bytes:
 def _grid_view(page_id: str, name: str, grid, caption: str) -> None:
     # Enlarged with crisp pixels here, so the browser's smooth scaling does not blur small digits.
     width = "stretch" if grid.shape[1] * 3 > 480 else grid.shape[1] * 3
-    st.image(to_png(grid, scale=3), caption=caption, width=width)
+    png = to_png(grid, scale=3)  # encoded once: shown and offered for download
+    st.image(png, caption=caption, width=width)
     st.download_button(
         "Download PNG",
-        to_png(grid, scale=3),
+        png,
         file_name=f"{name}.png",
         mime="image/png",
         key=f"{page_id}.download_{name}",
@@ -226,7 +227,7 @@ def render_model(
     model_dir = workspace.run_dir(record.id) / "model"
     st.download_button(
         "Download model (safetensors + card)",
-        _model_zip(model_dir),
+        lambda: _model_zip(model_dir),  # zipped on click, not on every rerun of the page
         file_name=f"run-{record.id}-model.zip",
         mime="application/zip",
         key=f"{page_id}.download_model",

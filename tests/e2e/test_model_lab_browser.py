@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import re
+import zipfile
 
 from playwright.sync_api import Page, expect
 
@@ -29,7 +30,12 @@ def test_model_lab_trains_a_cvae_and_shows_results(page: Page, streamlit_server:
     expect(heading).to_be_visible(timeout=TRAINING_TIMEOUT_MS)
     metrics = page.get_by_test_id("stDataFrame").locator("td", has_text="Conditional accuracy")
     expect(metrics).to_be_attached()  # the grid draws on a canvas; its cells stay in the DOM
-    expect(page.get_by_role("button", name="Download model (safetensors + card)")).to_be_visible()
+    download_model = page.get_by_role("button", name="Download model (safetensors + card)")
+    expect(download_model).to_be_visible()
+    with page.expect_download(timeout=60_000) as download:
+        download_model.click()
+    with zipfile.ZipFile(download.value.path()) as archive:
+        assert sorted(archive.namelist()) == ["card.json", "model.safetensors"]
     page.get_by_role("tab", name="Per class").click()
     expect(page.get_by_text("One row per class: 0, 1, 2")).to_be_visible()
     page.wait_for_timeout(500)  # let the images paint before the README screenshot
