@@ -24,6 +24,7 @@ import json
 import logging
 import math
 import os
+import socket
 import threading
 import time
 import warnings
@@ -33,6 +34,8 @@ from typing import Any, Literal, get_args
 import numpy as np
 import optuna
 import pandas as pd
+import sqlalchemy
+import sqlalchemy.event
 import sqlalchemy.exc
 import trimesh
 
@@ -54,12 +57,14 @@ __all__ = [
     "load_result",
     "open_storage",
     "optimize",
+    "prepare_study",
+    "worker_seed_offset",
 ]
 
 Objective = Literal["mass", "deflection", "cost", "stress"]
 OBJECTIVES: tuple[str, ...] = get_args(Objective)
 OBJECTIVE_METRIC = {"mass": "mass_kg", "deflection": "deflection_mm", "cost": "cost", "stress": "max_von_mises_mpa"}
-SPEC_ATTR, BASELINE_ATTR = "part_design_spec", "baseline"
+SPEC_ATTR, BASELINE_ATTR, METRICS_ATTR = "part_design_spec", "baseline", "metrics"
 INVALID = (1e3, 1e3)  # constraint values of a design that could not be built: far from feasible
 optuna.logging.set_verbosity(optuna.logging.WARNING)
 log = logging.getLogger(__name__)
@@ -243,16 +248,32 @@ def open_storage(url: str, heartbeat_s: int = 5) -> optuna.storages.RDBStorage:
     try:
         with warnings.catch_warnings():  # heartbeats are "experimental" in Optuna since 2.8, and stable
             warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-            return optuna.storages.RDBStorage(
+            storage = optuna.storages.RDBStorage(
                 url,
                 engine_kwargs=engine_kwargs,
                 heartbeat_interval=heartbeat_s,
                 grace_period=3 * heartbeat_s,
                 heartbeat_stale_trial_callback=optuna.storages.RetryHeartbeatStaleTrialCallback(max_retry=1),
             )
+        if url.startswith("sqlite"):
+            _tune_sqlite(storage.engine)
+        return storage
     except (sqlalchemy.exc.SQLAlchemyError, ImportError, ValueError) as exc:
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise InputError(f"cannot open the study storage {_redact(url)}: {reason}") from exc
+
+
+def _tune_sqlite(engine: sqlalchemy.engine.Engine) -> None:
+    """WAL lets workers read while one writes; NORMAL sync drops an fsync per commit (WAL stays safe)."""
+
+    def on_connect(connection: Any, _record: Any) -> None:
+        cursor = connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    sqlalchemy.event.listen(engine, "connect", on_connect)
+    engine.dispose()  # reconnect with the pragmas
 
 
 def _redact(url: str) -> str:
@@ -314,6 +335,24 @@ def _open_study(
     return study
 
 
+def prepare_study(
+    spec: PartDesignSpec, storage: str | optuna.storages.RDBStorage, study_name: str
+) -> optuna.Study:
+    """Create a study (spec and default-design baseline stored) without running trials, for workers.
+
+    Raises:
+        InputError: Bad spec or storage, or a study of that name with other settings exists.
+    """
+    rdb = open_storage(storage) if isinstance(storage, str) else storage
+    return _open_study(spec.validate(), rdb, _check_name(study_name), 0, 100)
+
+
+def _check_name(study_name: str) -> str:
+    if not study_name or len(study_name) > 120 or not study_name.isprintable():
+        raise InputError("a study needs a printable name of 1 to 120 characters")
+    return study_name
+
+
 def _baseline(spec: PartDesignSpec) -> dict[str, Any]:
     evaluation = evaluate_design(spec, spec.baseline_params())
     return {"params": evaluation.params, **evaluation.metrics, "feasible": evaluation.feasible}
@@ -353,11 +392,15 @@ def _objective(spec: PartDesignSpec):  # noqa: ANN202 - an Optuna objective clos
             trial.set_user_attr("error", str(exc))
             _set_constraints(trial, INVALID)
             raise optuna.TrialPruned(str(exc)) from None
-        for key, value in evaluation.metrics.items():
-            trial.set_user_attr(key, value)
-        trial.set_user_attr("constraints", list(evaluation.constraints))
+        # One attribute write per trial: each is a database commit, shared by every worker.
+        metrics = {
+            **evaluation.metrics,
+            "constraints": list(evaluation.constraints),
+            "feasible": evaluation.feasible,
+            "worker": f"{socket.gethostname()}:{os.getpid()}",
+        }
+        trial.set_user_attr(METRICS_ATTR, metrics)
         _set_constraints(trial, evaluation.constraints)
-        trial.set_user_attr("feasible", evaluation.feasible)
         return tuple(evaluation.metrics[OBJECTIVE_METRIC[o]] for o in spec.objectives)
 
     return objective
@@ -391,8 +434,7 @@ def optimize(
     """
     if not 1 <= n_trials <= 100_000:
         raise InputError(f"the number of trials must be between 1 and 100000, got {n_trials}")
-    if not study_name or len(study_name) > 120:
-        raise InputError("a study needs a name of 1 to 120 characters")
+    _check_name(study_name)
     rdb = open_storage(storage) if isinstance(storage, str) else storage
     if spec is None:
         spec = _stored_spec(rdb, study_name)
@@ -406,11 +448,11 @@ def optimize(
 
     def after_trial(study: optuna.Study, trial: optuna.trial.FrozenTrial) -> None:
         trials = study.get_trials(deepcopy=False, states=FINISHED)
-        feasible = [t for t in trials if t.user_attrs.get("feasible")]
+        feasible = [_metrics(t) for t in trials if _metrics(t).get("feasible")]
         metrics = {"feasible": float(len(feasible))}
         if feasible:
             key = OBJECTIVE_METRIC[spec.objectives[0]]
-            metrics[f"best_{key}"] = min(float(t.user_attrs[key]) for t in feasible)
+            metrics[f"best_{key}"] = min(float(m[key]) for m in feasible)
         progress = Progress(
             step=len(trials),
             total=n_trials,
@@ -418,7 +460,7 @@ def optimize(
             metrics=metrics,
             elapsed_s=time.perf_counter() - start,
         )
-        if len(trials) >= n_trials or should_stop(progress, on_progress, stop):
+        if should_stop(progress, on_progress, stop) or len(trials) >= n_trials:
             study.stop()
 
     if done < n_trials and not (stop is not None and stop.is_set()):
@@ -497,20 +539,26 @@ def _pareto(values: np.ndarray) -> np.ndarray:
     return np.asarray(keep, dtype=int)
 
 
+def _metrics(trial: optuna.trial.FrozenTrial) -> dict[str, Any]:
+    return trial.user_attrs.get(METRICS_ATTR, {})
+
+
 def _trials_frame(study: optuna.Study, spec: PartDesignSpec) -> pd.DataFrame:
     rows = []
     for t in study.get_trials(deepcopy=False):
-        constraints = t.user_attrs.get("constraints")
+        metrics = _metrics(t)
+        constraints = metrics.get("constraints")
         rows.append(
             {
                 "number": t.number,
                 "state": t.state.name,
                 **{f"params_{k}": v for k, v in t.params.items()},
-                **{k: t.user_attrs.get(k) for k in OBJECTIVE_METRIC.values()},
-                "safety_factor": t.user_attrs.get("safety_factor"),
+                **{k: metrics.get(k) for k in OBJECTIVE_METRIC.values()},
+                "safety_factor": metrics.get("safety_factor"),
                 "stress_violation": constraints[0] if constraints else None,
                 "deflection_violation": constraints[1] if constraints else None,
-                "feasible": bool(t.user_attrs.get("feasible", False)),
+                "feasible": bool(metrics.get("feasible", False)),
+                "worker": metrics.get("worker", ""),
                 "seconds": t.duration.total_seconds() if t.duration else None,
                 "error": t.user_attrs.get("error", ""),
             }
