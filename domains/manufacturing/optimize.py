@@ -58,6 +58,7 @@ __all__ = [
     "open_storage",
     "optimize",
     "prepare_study",
+    "redact_url",
     "worker_seed_offset",
 ]
 
@@ -260,7 +261,7 @@ def open_storage(url: str, heartbeat_s: int = 5) -> optuna.storages.RDBStorage:
         return storage
     except (sqlalchemy.exc.SQLAlchemyError, ImportError, ValueError) as exc:
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise InputError(f"cannot open the study storage {_redact(url)}: {reason}") from exc
+        raise InputError(f"cannot open the study storage {redact_url(url)}: {reason}") from exc
 
 
 def _tune_sqlite(engine: sqlalchemy.engine.Engine) -> None:
@@ -276,7 +277,7 @@ def _tune_sqlite(engine: sqlalchemy.engine.Engine) -> None:
     engine.dispose()  # reconnect with the pragmas
 
 
-def _redact(url: str) -> str:
+def redact_url(url: str) -> str:
     """The URL without its password, for messages."""
     try:
         return sqlalchemy.engine.make_url(url).render_as_string(hide_password=True)
