@@ -46,7 +46,9 @@ _RELS = (
 
 
 def _three_mf(mesh: trimesh.Trimesh, name: str) -> bytes:
-    vertices = "".join(f'<vertex x="{x:.6g}" y="{y:.6g}" z="{z:.6g}"/>' for x, y, z in np.asarray(mesh.vertices))
+    vertices = "".join(
+        f'<vertex x="{x:.6g}" y="{y:.6g}" z="{z:.6g}"/>' for x, y, z in np.asarray(mesh.vertices)
+    )
     triangles = "".join(f'<triangle v1="{a}" v2="{b}" v3="{c}"/>' for a, b, c in np.asarray(mesh.faces))
     model = (
         '<?xml version="1.0" encoding="UTF-8"?>\n'

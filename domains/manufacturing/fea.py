@@ -37,19 +37,19 @@ from scipy.sparse.linalg import splu
 from shared_models.exceptions import InputError
 
 __all__ = [
-    "Analysis",
-    "analyze",
-    "keep_supported",
     "DEFAULT_VOXELS_PER_WALL",
+    "Analysis",
     "Box",
     "CantileverCheck",
-    "box_mesh",
-    "cantilever_check",
     "HexModel",
     "LoadCase",
     "Solution",
     "VoxelGrid",
+    "analyze",
+    "box_mesh",
+    "cantilever_check",
     "hex8_stiffness",
+    "keep_supported",
     "von_mises",
     "voxelize",
 ]
@@ -139,9 +139,7 @@ def hex8_stiffness(
 def von_mises(stress: np.ndarray) -> np.ndarray:
     """Von Mises equivalent stress of (n, 6) Voigt stresses."""
     sx, sy, sz, txy, tyz, tzx = stress.T
-    return np.sqrt(
-        0.5 * ((sx - sy) ** 2 + (sy - sz) ** 2 + (sz - sx) ** 2) + 3 * (txy**2 + tyz**2 + tzx**2)
-    )
+    return np.sqrt(0.5 * ((sx - sy) ** 2 + (sy - sz) ** 2 + (sz - sx) ** 2) + 3 * (txy**2 + tyz**2 + tzx**2))
 
 
 @dataclass(frozen=True)
@@ -183,7 +181,9 @@ class VoxelGrid:
 
     def node_coordinates(self) -> np.ndarray:
         """(n_nodes, 3) coordinates, node id = ``(i * (ny+1) + j) * (nz+1) + k``."""
-        axes = [o + s * np.arange(n) for o, s, n in zip(self.origin, self.spacing, self.node_shape, strict=True)]
+        axes = [
+            o + s * np.arange(n) for o, s, n in zip(self.origin, self.spacing, self.node_shape, strict=True)
+        ]
         return np.stack(np.meshgrid(*axes, indexing="ij"), axis=-1).reshape(-1, 3)
 
     def element_nodes(self, elements: np.ndarray | None = None) -> np.ndarray:
@@ -325,7 +325,9 @@ class HexModel:
         scale = np.broadcast_to(np.asarray(youngs, dtype=float), (len(self.elements),))
         ue = u[self.element_dofs]  # (n_el, 24)
         stress = (ue @ self.stress_operator[0].T) * scale[:, None]
-        corners = (ue @ self.stress_operator[1:].reshape(-1, 24).T).reshape(len(ue), 8, 6) * scale[:, None, None]
+        corners = (ue @ self.stress_operator[1:].reshape(-1, 24).T).reshape(len(ue), 8, 6) * scale[
+            :, None, None
+        ]
         peak = von_mises(corners.reshape(-1, 6)).reshape(-1, 8).max(axis=1)
         energy = np.einsum("ij,jk,ik->i", ue, self.ke, ue)  # for E = 1
         return Solution(
@@ -343,9 +345,7 @@ class HexModel:
 # -- voxelising a mesh ----------------------------------------------------------------------------
 
 
-def voxelize(
-    vertices: np.ndarray, faces: np.ndarray, pitch: float | tuple[float, float, float]
-) -> VoxelGrid:
+def voxelize(vertices: np.ndarray, faces: np.ndarray, pitch: float | tuple[float, float, float]) -> VoxelGrid:
     """Solid voxels of a closed triangle mesh: a voxel is solid when its centre is inside.
 
     Casts one ray per (x, y) column along +z and accumulates the signed crossings (outward normals
@@ -487,7 +487,9 @@ def keep_supported(grid: VoxelGrid, supported_nodes: np.ndarray) -> tuple[VoxelG
     return VoxelGrid(solid, grid.spacing, grid.origin), int(grid.solid.sum() - solid.sum())
 
 
-def analyze(grid: VoxelGrid, load_case: LoadCase, youngs_mpa: float, poisson: float, yield_mpa: float) -> Analysis:
+def analyze(
+    grid: VoxelGrid, load_case: LoadCase, youngs_mpa: float, poisson: float, yield_mpa: float
+) -> Analysis:
     """Place supports and loads on a voxelised part and solve.
 
     Nodes are selected by the load case's boxes with a tolerance of half a voxel, so a face that
@@ -575,9 +577,21 @@ def box_mesh(size: tuple[float, float, float]) -> tuple[np.ndarray, np.ndarray]:
     """Vertices and outward faces of the box ``[0, size]``."""
     vertices = (_CORNERS.clip(0, 1)) * np.asarray(size)
     faces = np.array(
-        [[0, 3, 2], [0, 2, 1], [4, 5, 6], [4, 6, 7], [0, 1, 5], [0, 5, 4],
-         [1, 2, 6], [1, 6, 5], [2, 3, 7], [2, 7, 6], [3, 0, 4], [3, 4, 7]]
-    )  # fmt: skip
+        [
+            [0, 3, 2],
+            [0, 2, 1],
+            [4, 5, 6],
+            [4, 6, 7],
+            [0, 1, 5],
+            [0, 5, 4],
+            [1, 2, 6],
+            [1, 6, 5],
+            [2, 3, 7],
+            [2, 7, 6],
+            [3, 0, 4],
+            [3, 4, 7],
+        ]
+    )
     return vertices, faces
 
 

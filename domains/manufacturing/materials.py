@@ -55,7 +55,9 @@ class Material:
         for field_name, ok in checks.items():
             value = getattr(self, field_name)
             if not isinstance(value, int | float) or not math.isfinite(value) or not ok:
-                raise InputError(f"material {self.name!r}: {field_name} must be a positive number, got {value!r}")
+                raise InputError(
+                    f"material {self.name!r}: {field_name} must be a positive number, got {value!r}"
+                )
         if not -1.0 < self.poisson_ratio < 0.5:
             raise InputError(
                 f"material {self.name!r}: Poisson ratio must lie in (-1, 0.5), got {self.poisson_ratio}"

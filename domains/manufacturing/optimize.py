@@ -52,6 +52,7 @@ __all__ = [
     "Objective",
     "OptimizationResult",
     "PartDesignSpec",
+    "default_ranges",
     "evaluate_design",
     "list_studies",
     "load_result",
@@ -64,7 +65,12 @@ __all__ = [
 
 Objective = Literal["mass", "deflection", "cost", "stress"]
 OBJECTIVES: tuple[str, ...] = get_args(Objective)
-OBJECTIVE_METRIC = {"mass": "mass_kg", "deflection": "deflection_mm", "cost": "cost", "stress": "max_von_mises_mpa"}
+OBJECTIVE_METRIC = {
+    "mass": "mass_kg",
+    "deflection": "deflection_mm",
+    "cost": "cost",
+    "stress": "max_von_mises_mpa",
+}
 SPEC_ATTR, BASELINE_ATTR, METRICS_ATTR = "part_design_spec", "baseline", "metrics"
 INVALID = (1e3, 1e3)  # constraint values of a design that could not be built: far from feasible
 optuna.logging.set_verbosity(optuna.logging.WARNING)
@@ -124,7 +130,9 @@ class PartDesignSpec:
         family._positive_force(self.load_n)
         family._case(self.load_case)
         if not self.objectives or any(o not in OBJECTIVES for o in self.objectives):
-            raise InputError(f"objectives must be a non-empty choice of {list(OBJECTIVES)}, got {self.objectives}")
+            raise InputError(
+                f"objectives must be a non-empty choice of {list(OBJECTIVES)}, got {self.objectives}"
+            )
         if len(set(self.objectives)) != len(self.objectives):
             raise InputError(f"objectives repeat: {self.objectives}")
         if not 1 <= self.voxels_per_wall <= 4:
@@ -178,6 +186,17 @@ class PartDesignSpec:
             if len(bounds) == 1 or (len(bounds) == 2 and bounds[0] == bounds[1]):
                 params[name] = bounds[0]
         return self.family_cls.resolve(params)
+
+
+def default_ranges(family: str) -> dict[str, tuple[float, float]]:
+    """A first search space: the family's usual parameters from half to one and a half times default."""
+    cls = get_family(family)
+    ranges = {}
+    for name in cls.default_search:
+        p = cls.parameter(name)
+        low, high = max(p.low, 0.5 * p.default), min(p.high, 1.5 * p.default)
+        ranges[name] = (round(low), round(high)) if p.integer else (low, high)
+    return ranges
 
 
 @dataclass
@@ -300,7 +319,11 @@ def _set_constraints(trial: optuna.Trial, values: tuple[float, float]) -> None:
 
 
 def _open_study(
-    spec: PartDesignSpec, storage: optuna.storages.RDBStorage, study_name: str, seed_offset: int, n_trials: int
+    spec: PartDesignSpec,
+    storage: optuna.storages.RDBStorage,
+    study_name: str,
+    seed_offset: int,
+    n_trials: int,
 ) -> optuna.Study:
     """Create the study (storing its spec and baseline) or reopen it after checking it matches."""
     existing = {s.study_name: s for s in optuna.get_all_study_summaries(storage, include_best_trial=False)}
@@ -384,7 +407,7 @@ def _suggest(trial: optuna.Trial, spec: PartDesignSpec) -> dict[str, Any]:
     return params
 
 
-def _objective(spec: PartDesignSpec):  # noqa: ANN202 - an Optuna objective closure
+def _objective(spec: PartDesignSpec) -> Any:  # an Optuna objective closure
     def objective(trial: optuna.Trial) -> tuple[float, ...]:
         params = _suggest(trial, spec)
         try:

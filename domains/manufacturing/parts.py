@@ -86,7 +86,9 @@ class Parameter:
         if self.unit == "mm" and self.low > 0 and number <= 0:
             raise InputError(f"{self.label} must be positive, got {number:g} mm")
         if not self.low - 1e-9 <= number <= self.high + 1e-9:
-            raise InputError(f"{self.label} = {number:g} lies outside [{self.low:g}, {self.high:g}] {self.unit}")
+            raise InputError(
+                f"{self.label} = {number:g} lies outside [{self.low:g}, {self.high:g}] {self.unit}"
+            )
         return round(number) if self.integer else number
 
 
@@ -166,6 +168,11 @@ class PartFamily(abc.ABC):
     description: ClassVar[str]
     parameters: ClassVar[tuple[Parameter, ...]]
     load_cases: ClassVar[tuple[str, ...]]
+    # A sensible first study: which parameters to search, the load and the deflection limit under
+    # which the default design holds and lighter ones exist (aluminium 6061-T6, safety factor 2).
+    default_search: ClassVar[tuple[str, ...]]
+    default_load_n: ClassVar[float]
+    default_max_deflection_mm: ClassVar[float]
 
     @classmethod
     def parameter(cls, name: str) -> Parameter:
@@ -184,7 +191,9 @@ class PartFamily(abc.ABC):
         params = dict(params or {})
         unknown = sorted(set(params) - {p.name for p in cls.parameters})
         if unknown:
-            raise InputError(f"{cls.label} has no parameter(s) {unknown}; it has {[p.name for p in cls.parameters]}")
+            raise InputError(
+                f"{cls.label} has no parameter(s) {unknown}; it has {[p.name for p in cls.parameters]}"
+            )
         return {p.name: p.check(params.get(p.name, p.default)) for p in cls.parameters}
 
     @classmethod
@@ -202,6 +211,7 @@ class PartFamily(abc.ABC):
     @classmethod
     def _check(cls, params: Params) -> None:
         """Cross-parameter checks (e.g. holes fit between walls); raise `InputError`."""
+        return  # an optional hook: families with interacting dimensions override it
 
     @classmethod
     @abc.abstractmethod
@@ -252,6 +262,8 @@ class LBracket(PartFamily):
     label = "L-bracket"
     description = "Upright bolted to a wall, load on the far end of the base; two bolt holes per leg."
     load_cases = ("shelf",)
+    default_search = ("thickness", "gusset_thickness", "width")
+    default_load_n, default_max_deflection_mm = 500.0, 0.5
     parameters = (
         Parameter("base_length", "Base length", 30, 200, 80.0),
         Parameter("height", "Upright height", 30, 200, 80.0),
@@ -272,7 +284,9 @@ class LBracket(PartFamily):
             )
         for leg, length in (("base", p["base_length"]), ("upright", p["height"])):
             if length - t < 2 * d:
-                raise InputError(f"the {leg} ({length:g} mm) is too short for {d:g} mm holes beside a {t:g} mm wall")
+                raise InputError(
+                    f"the {leg} ({length:g} mm) is too short for {d:g} mm holes beside a {t:g} mm wall"
+                )
 
     @classmethod
     def _hole_station(cls, p: Params, length: float) -> float:
@@ -290,7 +304,9 @@ class LBracket(PartFamily):
         solid = solid + gusset
         xb, zu = cls._hole_station(p, a), cls._hole_station(p, h)
         for y in (w / 4, 3 * w / 4):
-            solid = solid - _cylinder(r, 3 * t, "z", (xb, y, t / 2)) - _cylinder(r, 3 * t, "x", (t / 2, y, zu))
+            solid = (
+                solid - _cylinder(r, 3 * t, "z", (xb, y, t / 2)) - _cylinder(r, 3 * t, "x", (t / 2, y, zu))
+            )
         return solid
 
     @classmethod
@@ -319,8 +335,12 @@ class Beam(PartFamily):
 
     name = "beam"
     label = "Beam"
-    description = "I or box section along x, lightening holes through the web; cantilever or simply supported."
+    description = (
+        "I or box section along x, lightening holes through the web; cantilever or simply supported."
+    )
     load_cases = ("cantilever", "simply-supported")
+    default_search = ("height", "flange_thickness", "web_thickness", "hole_ratio")
+    default_load_n, default_max_deflection_mm = 500.0, 2.0
     parameters = (
         Parameter("length", "Length", 60, 1000, 300.0),
         Parameter("height", "Section height", 10, 150, 40.0),
@@ -418,6 +438,8 @@ class MountingPlate(PartFamily):
     label = "Mounting plate"
     description = "Clamped along both short edges, load down on a central patch; a grid of holes."
     load_cases = ("centre-load",)
+    default_search = ("thickness", "hole_diameter")
+    default_load_n, default_max_deflection_mm = 300.0, 0.1
     parameters = (
         Parameter("length", "Length", 40, 400, 160.0),
         Parameter("width", "Width", 30, 300, 100.0),

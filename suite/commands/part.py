@@ -16,7 +16,13 @@ from pathlib import Path
 from typing import Any
 
 from domains.manufacturing.materials import MATERIALS, get_material
-from domains.manufacturing.optimize import OBJECTIVES, Limits, PartDesignSpec, list_studies, worker_seed_offset
+from domains.manufacturing.optimize import (
+    OBJECTIVES,
+    Limits,
+    PartDesignSpec,
+    list_studies,
+    worker_seed_offset,
+)
 from domains.manufacturing.parts import FAMILIES, get_family
 from shared_models.exceptions import InputError
 from suite.commands.progress import TerminalProgress, stop_on_interrupt
@@ -30,7 +36,9 @@ def register(commands: Any) -> None:
     parser = commands.add_parser("part", help="Part design: parametric parts, FE checks, Optuna studies")
     sub = parser.add_subparsers(dest="part_command", required=True, metavar="ACTION")
 
-    sub.add_parser("families", help="part families and their parameters").set_defaults(handler=families_command)
+    sub.add_parser("families", help="part families and their parameters").set_defaults(
+        handler=families_command
+    )
     sub.add_parser("materials", help="the material library").set_defaults(handler=materials_command)
 
     opt = sub.add_parser("optimize", help="search a family's design space (a workspace run)")
@@ -145,7 +153,9 @@ def optimize_command(args: argparse.Namespace) -> int:
     study = args.study or f"{args.family}-{datetime.now(UTC):%Y%m%d-%H%M%S}"
     progress = TerminalProgress()
     with stop_on_interrupt() as stop:
-        outcome = optimize_and_record(Workspace.from_env(), spec, args.trials, study, args.storage, progress, stop)
+        outcome = optimize_and_record(
+            Workspace.from_env(), spec, args.trials, study, args.storage, progress, stop
+        )
     progress.close()
     _print_outcome(outcome)
     return 0
@@ -155,9 +165,15 @@ def worker_command(args: argparse.Namespace) -> int:
     progress = TerminalProgress()
     with stop_on_interrupt() as stop:
         outcome = optimize_and_record(
-            Workspace.from_env(), None, args.trials, args.study, args.storage, progress, stop,
+            Workspace.from_env(),
+            None,
+            args.trials,
+            args.study,
+            args.storage,
+            progress,
+            stop,
             seed_offset=worker_seed_offset(),
-        )  # fmt: skip
+        )
     progress.close()
     _print_outcome(outcome)
     return 0
@@ -165,7 +181,8 @@ def worker_command(args: argparse.Namespace) -> int:
 
 def studies_command(args: argparse.Namespace) -> int:
     for study in list_studies(args.storage or default_storage_url(Workspace.from_env())):
-        print(f"{study['study']:<32} {study['family']:<10} {study['objectives']:<24} {study['trials']:>5} trials")
+        name, family, objectives = study["study"], study["family"], study["objectives"]
+        print(f"{name:<32} {family:<10} {objectives:<24} {study['trials']:>5} trials")
     return 0
 
 
@@ -182,8 +199,8 @@ def materials_command(args: argparse.Namespace) -> int:
     print(f"{'NAME':<10} {'E (GPa)':>8} {'nu':>5} {'yield (MPa)':>11} {'kg/m3':>6} {'USD/kg':>7}  LABEL")
     for m in MATERIALS.values():
         print(
-            f"{m.name:<10} {m.youngs_modulus / 1e9:>8.1f} {m.poisson_ratio:>5.3f} {m.yield_strength / 1e6:>11.0f} "
-            f"{m.density:>6.0f} {m.cost_per_kg:>7.2f}  {m.label}"
+            f"{m.name:<10} {m.youngs_modulus / 1e9:>8.1f} {m.poisson_ratio:>5.3f} "
+            f"{m.yield_strength / 1e6:>11.0f} {m.density:>6.0f} {m.cost_per_kg:>7.2f}  {m.label}"
         )
     return 0
 

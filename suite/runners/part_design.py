@@ -141,5 +141,7 @@ def open_study(storage_url: str, study_name: str) -> OptimizationResult:
 def list_part_runs(workspace: Workspace, limit: int = 50) -> list[RunRecord]:
     """Recorded studies, newest first (finished or stopped; their trials are in the storage)."""
     return [
-        r for r in workspace.list_runs(limit=limit, capability=CAPABILITY) if r.status in ("done", "cancelled")
+        r
+        for r in workspace.list_runs(limit=limit, capability=CAPABILITY)
+        if r.status in ("done", "cancelled")
     ]

@@ -34,7 +34,9 @@ def _free_port() -> int:
 def postgres_url() -> Iterator[str]:
     bindir = postgres_bindir()
     if bindir is None:
-        reason = "PostgreSQL server binaries not found under /usr/lib/postgresql/*/bin (apt install postgresql)"
+        reason = (
+            "PostgreSQL server binaries not found under /usr/lib/postgresql/*/bin (apt install postgresql)"
+        )
         if os.environ.get("CI"):
             pytest.fail(f"CI is set but {reason}", pytrace=False)
         pytest.skip(reason)
@@ -52,7 +54,9 @@ def postgres_url() -> Iterator[str]:
     try:
         init = pg(str(bindir / "initdb"), "-D", str(data), "-U", "aigc", "--auth=trust", "-E", "UTF8")
         assert init.returncode == 0, init.stderr
-        start = pg(str(bindir / "pg_ctl"), "-D", str(data), "-l", str(base / "log"), "-o", options, "-w", "start")
+        start = pg(
+            str(bindir / "pg_ctl"), "-D", str(data), "-l", str(base / "log"), "-o", options, "-w", "start"
+        )
         assert start.returncode == 0, start.stderr + (base / "log").read_text(errors="replace")
         yield f"postgresql+psycopg2://aigc@127.0.0.1:{port}/postgres"
     finally:

@@ -67,7 +67,9 @@ def test_constrained_study_finds_a_feasible_design_lighter_than_the_default(tmp_
     assert best is not None and best["thickness"] < spec.baseline_params()["thickness"]
     assert result.mass_saved() > 0.05
     check = evaluate_design(spec, best)  # re-evaluated from its parameters alone: same verdict
-    assert check.feasible and check.metrics["mass_kg"] == pytest.approx(result.baseline["mass_kg"] * (1 - result.mass_saved()))
+    assert check.feasible and check.metrics["mass_kg"] == pytest.approx(
+        result.baseline["mass_kg"] * (1 - result.mass_saved())
+    )
     assert reports[-1].metrics["feasible"] == result.feasible_count
 
 
@@ -107,14 +109,20 @@ def test_bad_specs_and_storages_get_clear_errors(tmp_path: Path) -> None:
         open_storage(f"sqlite:///{tmp_path}/missing/folder/x.db")
     # A default design that cannot be built: refused before any study is written.
     broken = PartDesignSpec(
-        family="beam", material=get_material("s355"), load_n=100.0, ranges={"width": (20.0, 30.0)},
-        fixed={"height": 20.0, "flange_thickness": 12.0}, voxels_per_wall=1,
-    )  # fmt: skip
+        family="beam",
+        material=get_material("s355"),
+        load_n=100.0,
+        ranges={"width": (20.0, 30.0)},
+        fixed={"height": 20.0, "flange_thickness": 12.0},
+        voxels_per_wall=1,
+    )
     with pytest.raises(InputError, match="no web"):
         optimize(broken, 2, url, "broken")
     assert list_studies(url) == []
     optimize(plate_spec(), 1, url, "plates")
-    beam = PartDesignSpec(family="beam", material=get_material("s355"), load_n=100.0, ranges={"height": (20.0, 40.0)})
+    beam = PartDesignSpec(
+        family="beam", material=get_material("s355"), load_n=100.0, ranges={"height": (20.0, 40.0)}
+    )
     with pytest.raises(InputError, match="belongs to the plate family"):
         optimize(beam, 2, url, "plates")
     with pytest.raises(InputError, match="other settings"):
@@ -127,8 +135,9 @@ def test_bad_specs_and_storages_get_clear_errors(tmp_path: Path) -> None:
 def _run_workers(count: int, target: int, url: str, name: str) -> list[subprocess.Popen[bytes]]:
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     return [
-        subprocess.Popen([sys.executable, "-c", WORKER, str(target), url, name], cwd=ROOT, env=env,
-                         stderr=subprocess.PIPE)  # fmt: skip
+        subprocess.Popen(
+            [sys.executable, "-c", WORKER, str(target), url, name], cwd=ROOT, env=env, stderr=subprocess.PIPE
+        )
         for _ in range(count)
     ]
 

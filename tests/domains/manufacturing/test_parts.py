@@ -15,7 +15,14 @@ import trimesh
 
 from domains.manufacturing.export import design_spec, export_mesh, rebuild, trials_csv
 from domains.manufacturing.materials import MATERIALS, Material, get_material
-from domains.manufacturing.parts import FAMILIES, Beam, MountingPlate, _to_trimesh, get_family, mesh_properties
+from domains.manufacturing.parts import (
+    FAMILIES,
+    Beam,
+    MountingPlate,
+    _to_trimesh,
+    get_family,
+    mesh_properties,
+)
 from shared_models.exceptions import InputError
 
 STEEL = get_material("s355")
@@ -51,7 +58,9 @@ def test_plate_volume_and_inertia_match_hand_calculation() -> None:
 
 def test_beam_volume_matches_its_section() -> None:
     p = Beam.resolve({"hole_count": 0})
-    area = 2 * p["width"] * p["flange_thickness"] + p["web_thickness"] * (p["height"] - 2 * p["flange_thickness"])
+    area = 2 * p["width"] * p["flange_thickness"] + p["web_thickness"] * (
+        p["height"] - 2 * p["flange_thickness"]
+    )
     assert Beam.build(p).volume == pytest.approx(area * p["length"], rel=1e-6)
     box = Beam.resolve({"hole_count": 0, "section": "box"})
     inner = (box["width"] - 2 * box["web_thickness"]) * (box["height"] - 2 * box["flange_thickness"])
