@@ -360,7 +360,9 @@ def voxelize(vertices: np.ndarray, faces: np.ndarray, pitch: float | tuple[float
     if not np.all(pitch > 0):
         raise InputError(f"voxel pitch must be positive, got {pitch}")
     lo, hi = vertices.min(axis=0), vertices.max(axis=0)
-    shape = np.maximum(np.ceil((hi - lo) / pitch - 1e-9).astype(int), 1)
+    # Meshes from manifold3d carry float32 coordinates: a plate exactly one pitch thick can measure
+    # a hair over it, which must not add a second (half-empty) layer of voxels.
+    shape = np.maximum(np.ceil((hi - lo) / pitch - 1e-3).astype(int), 1)
     if int(np.prod(shape)) > 50 * MAX_ELEMENTS:
         raise InputError(f"a {tuple(shape)} voxel grid is too fine; lower the resolution")
     origin = lo - (shape * pitch - (hi - lo)) / 2  # centre the part in the grid

@@ -102,6 +102,10 @@ def test_voxelizer_fills_closed_meshes() -> None:
     vertices, faces = box_mesh((30.0, 20.0, 10.0))
     grid = voxelize(vertices, faces, 2.0)
     assert grid.shape == (15, 10, 5) and grid.solid.all()
+    thickness = 3.015492340313225  # float32 coordinates put the top a hair above one pitch
+    vertices, faces = box_mesh((30.0, 20.0, thickness))
+    grid = voxelize(vertices.astype(np.float32).astype(float), faces, thickness)
+    assert grid.shape[2] == 1 and grid.solid.all()
     import trimesh
 
     cylinder = trimesh.creation.cylinder(radius=10.0, height=20.0, sections=64)
