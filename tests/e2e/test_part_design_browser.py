@@ -37,7 +37,7 @@ def test_part_design_runs_a_short_study_and_shows_the_design_in_3d(
     trials_metric = page.get_by_test_id("stMetric").filter(has_text="Trials").get_by_test_id("stMetricValue")
     expect(trials_metric).to_have_text("6")
     charts = page.get_by_test_id("stPlotlyChart")
-    expect(charts.first).to_be_visible()
+    expect(charts.first).to_be_visible(timeout=120_000)  # plotly loads lazily; slow on shared cores
     expect(page.get_by_text("von Mises (MPa)").first).to_be_attached(timeout=120_000)  # the 3D colour bar
     expect(page.locator(".gl-container canvas").first).to_be_attached()  # the WebGL scene of the Mesh3d
     numbers = page.get_by_test_id("stDataFrame").locator("td", has_text="Peak von Mises (MPa)")
