@@ -51,6 +51,7 @@ __all__ = [
     "hex8_stiffness",
     "keep_supported",
     "von_mises",
+    "voxel_surface",
     "voxelize",
 ]
 
@@ -340,6 +341,40 @@ class HexModel:
             dofs=self._n,
             seconds=time.perf_counter() - start,
         )
+
+
+# Corner indices (into `_CORNERS`) of each element face, outward normal -x, +x, -y, +y, -z, +z.
+_FACES = np.array([[0, 4, 7, 3], [1, 2, 6, 5], [0, 1, 5, 4], [3, 7, 6, 2], [0, 3, 2, 1], [4, 5, 6, 7]])
+_NEIGHBOURS = np.array([[-1, 0, 0], [1, 0, 0], [0, -1, 0], [0, 1, 0], [0, 0, -1], [0, 0, 1]])
+
+
+def voxel_surface(grid: VoxelGrid, elements: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The outer faces of a set of voxels, as triangles: what the FE model looks like.
+
+    Returns:
+        ``(vertices (n, 3), triangles (m, 3), owner (m,))`` where ``owner`` is the position in
+        ``elements`` of the voxel each triangle bounds (to colour faces by element results).
+    """
+    active = np.zeros(grid.solid.size, dtype=bool)
+    active[elements] = True
+    active = active.reshape(grid.shape)
+    position = np.full(grid.solid.size, -1)
+    position[elements] = np.arange(len(elements))
+    ijk = np.stack(np.unravel_index(elements, grid.shape), axis=-1)
+    nodes = grid.element_nodes(elements)
+    quads, owners = [], []
+    for face, step in zip(_FACES, _NEIGHBOURS, strict=True):
+        other = ijk + step
+        inside = np.all((other >= 0) & (other < np.asarray(grid.shape)), axis=1)
+        exposed = ~inside
+        exposed[inside] = ~active[tuple(other[inside].T)]
+        quads.append(nodes[exposed][:, face])
+        owners.append(np.flatnonzero(exposed))
+    quad, owner = np.concatenate(quads), np.concatenate(owners)
+    used, compact = np.unique(quad, return_inverse=True)
+    compact = compact.reshape(quad.shape)
+    triangles = np.concatenate([compact[:, [0, 1, 2]], compact[:, [0, 2, 3]]])
+    return grid.node_coordinates()[used], triangles, np.concatenate([owner, owner])
 
 
 # -- voxelising a mesh ----------------------------------------------------------------------------

@@ -5,14 +5,13 @@ from __future__ import annotations
 import warnings
 from typing import Any
 
-import numpy as np
 import optuna
 import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
-from scipy.spatial import cKDTree
 
 from domains.manufacturing.export import trials_csv
+from domains.manufacturing.fea import voxel_surface
 from domains.manufacturing.materials import MATERIALS, Material
 from domains.manufacturing.optimize import (
     OBJECTIVE_METRIC,
@@ -217,7 +216,7 @@ def _front_figure(result: OptimizationResult) -> go.Figure:
         margin={"l": 10, "r": 10, "t": 30, "b": 10},
         xaxis_title=OBJECTIVE_LABELS[x_obj],
         yaxis_title=OBJECTIVE_LABELS[y_obj],
-        legend={"orientation": "h"},
+        legend={"orientation": "h", "y": -0.25},
         title="Designs (click one to open it)",
     )
     return figure
@@ -254,12 +253,12 @@ def _pick_design(page_id: str, result: OptimizationResult) -> int | None:
 
 
 def _stress_mesh(evaluation: DesignEvaluation) -> go.Figure:
-    mesh, model = evaluation.mesh, evaluation.analysis.model
-    centres = model.grid.centroids(model.elements)
-    _, nearest = cKDTree(centres).query(mesh.vertices)
-    stress = evaluation.analysis.solution.peak_von_mises[nearest]
-    x, y, z = np.asarray(mesh.vertices).T
-    i, j, k = np.asarray(mesh.faces).T
+    """The FE model's outer voxel faces, each coloured by its element's peak von Mises stress."""
+    model = evaluation.analysis.model
+    vertices, triangles, owner = voxel_surface(model.grid, model.elements)
+    stress = evaluation.analysis.solution.peak_von_mises[owner]
+    x, y, z = vertices.T
+    i, j, k = triangles.T
     figure = go.Figure(
         go.Mesh3d(
             x=x,
@@ -269,13 +268,18 @@ def _stress_mesh(evaluation: DesignEvaluation) -> go.Figure:
             j=j,
             k=k,
             intensity=stress,
+            intensitymode="cell",
             colorscale="Turbo",
             flatshading=True,
             colorbar={"title": "von Mises (MPa)"},
             hovertemplate="%{intensity:.3g} MPa<extra></extra>",
         )
     )
-    figure.update_layout(height=460, margin={"l": 0, "r": 0, "t": 0, "b": 0}, scene={"aspectmode": "data"})
+    figure.update_layout(
+        height=460,
+        margin={"l": 0, "r": 0, "t": 0, "b": 0},
+        scene={"aspectmode": "data", "camera": {"eye": {"x": 1.2, "y": -1.8, "z": 1.2}}},
+    )
     return figure
 
 
@@ -375,6 +379,10 @@ def render_result(page_id: str, result: OptimizationResult, storage: str, run_id
                 evaluation = cached_evaluation(storage, result.study_name, number, result)
                 files = design_files(result, number)
             st.plotly_chart(_stress_mesh(evaluation), key=f"{page_id}.mesh")
+            st.caption(
+                "The finite-element model (voxels) of this design, each face coloured by the peak von Mises "
+                "stress of its element. Downloads are the exact CAD mesh."
+            )
             st.dataframe(_numbers(evaluation, result), hide_index=True, width="stretch")
             stem = f"{result.study_name}-trial-{number}"
             cols = st.columns(4)

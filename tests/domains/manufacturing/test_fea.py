@@ -16,6 +16,7 @@ from domains.manufacturing.fea import (
     box_mesh,
     cantilever_check,
     hex8_stiffness,
+    voxel_surface,
     voxelize,
 )
 from shared_models.exceptions import InputError
@@ -111,6 +112,19 @@ def test_voxelizer_fills_closed_meshes() -> None:
     cylinder = trimesh.creation.cylinder(radius=10.0, height=20.0, sections=64)
     grid = voxelize(cylinder.vertices, cylinder.faces, (1.0, 1.0, 2.0))
     assert grid.solid.sum() * grid.voxel_volume == pytest.approx(cylinder.volume, rel=0.03)
+
+
+def test_voxel_surface_is_the_closed_outer_skin() -> None:
+    import trimesh
+
+    solid = np.ones((3, 2, 2), bool)
+    solid[1, 1, 1] = False  # a notch: its faces become outer faces
+    grid = VoxelGrid(solid, (1.0, 2.0, 1.0))
+    elements = np.flatnonzero(solid.ravel())
+    vertices, triangles, owner = voxel_surface(grid, elements)
+    skin = trimesh.Trimesh(vertices, triangles)
+    assert skin.is_watertight and skin.volume == pytest.approx(11 * 2.0)
+    assert owner.max() == len(elements) - 1
 
 
 def test_bad_models_are_refused_with_reasons() -> None:
