@@ -60,6 +60,7 @@ __all__ = [
     "optimize",
     "prepare_study",
     "redact_url",
+    "stored_spec",
     "worker_seed_offset",
 ]
 
@@ -328,7 +329,7 @@ def _open_study(
     """Create the study (storing its spec and baseline) or reopen it after checking it matches."""
     existing = {s.study_name: s for s in optuna.get_all_study_summaries(storage, include_best_trial=False)}
     if study_name in existing:
-        stored = _stored_spec(storage, study_name)
+        stored = stored_spec(storage, study_name)
         if stored.family != spec.family:
             raise InputError(
                 f"study {study_name!r} belongs to the {stored.family} family, not {spec.family}; "
@@ -382,8 +383,17 @@ def _baseline(spec: PartDesignSpec) -> dict[str, Any]:
     return {"params": evaluation.params, **evaluation.metrics, "feasible": evaluation.feasible}
 
 
-def _stored_spec(storage: optuna.storages.BaseStorage, study_name: str) -> PartDesignSpec:
-    study_id = storage.get_study_id_from_name(study_name)
+def stored_spec(storage: str | optuna.storages.BaseStorage, study_name: str) -> PartDesignSpec:
+    """The spec a study was created with (what a worker needs to join it).
+
+    Raises:
+        InputError: No such study, or it is not a part-design study.
+    """
+    storage = open_storage(storage) if isinstance(storage, str) else storage
+    try:
+        study_id = storage.get_study_id_from_name(study_name)
+    except KeyError:
+        raise InputError(f"no study named {study_name!r} in this storage") from None
     attrs = storage.get_study_user_attrs(study_id)
     if SPEC_ATTR not in attrs:
         raise InputError(f"study {study_name!r} is not a part-design study (it has no stored spec)")
@@ -461,7 +471,7 @@ def optimize(
     _check_name(study_name)
     rdb = open_storage(storage) if isinstance(storage, str) else storage
     if spec is None:
-        spec = _stored_spec(rdb, study_name)
+        spec = stored_spec(rdb, study_name)
     spec.validate()
     study = _open_study(spec, rdb, study_name, seed_offset, n_trials)
     with warnings.catch_warnings():
@@ -605,7 +615,7 @@ def load_result(storage: str | optuna.storages.BaseStorage, study_name: str) -> 
         study = optuna.load_study(study_name=study_name, storage=rdb)
     except KeyError:
         raise InputError(f"no study named {study_name!r} in this storage") from None
-    spec = _stored_spec(rdb, study_name)
+    spec = stored_spec(rdb, study_name)
     trials = _trials_frame(study, spec)
     best: list[int] = []
     least: list[int] = []

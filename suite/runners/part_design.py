@@ -23,6 +23,7 @@ from domains.manufacturing.optimize import (
     optimize,
     prepare_study,
     redact_url,
+    stored_spec,
 )
 from shared_models.progress import ProgressCallback
 from suite.workspace import RunRecord, Workspace
@@ -75,8 +76,11 @@ def optimize_and_record(
     A bad spec or storage fails before anything is written to the study.
     """
     url = storage_url or default_storage_url(workspace)
+    # Validate (and store the spec) before the run opens, so a bad request leaves no run behind.
     if spec is not None:
-        prepare_study(spec, url, study_name)  # validates and stores the spec before the run opens
+        prepare_study(spec, url, study_name)
+    else:
+        stored_spec(url, study_name)
     params: dict[str, Any] = {"study": study_name, "storage": redact_url(url), "n_trials": n_trials}
     with workspace.start_run(CAPABILITY, params) as run:
         result = optimize(spec, n_trials, url, study_name, on_progress, stop, seed_offset=seed_offset)
