@@ -45,7 +45,7 @@ def plate_spec(**changes: object) -> PartDesignSpec:
         "material": get_material("al6061-t6"),
         "load_n": 300.0,
         "ranges": {"thickness": (2.0, 8.0)},
-        "limits": Limits(min_safety_factor=2.0, max_deflection_mm=0.1),
+        "limits": Limits(min_safety_factor=2.0, max_deflection_mm=0.2),
         "voxels_per_wall": 1,
         "seed": 3,
     }
@@ -79,7 +79,7 @@ def test_multi_objective_study_returns_a_feasible_pareto_front(tmp_path: Path) -
         objectives=("mass", "deflection"),
         limits=Limits(2.0, 0.5),
     )
-    result = optimize(spec, 8, sqlite_url(tmp_path), "plate-pareto")
+    result = optimize(spec, 6, sqlite_url(tmp_path), "plate-pareto")
     front = result.trials.set_index("number").loc[result.best_numbers]
     assert len(front) >= 2 and front["feasible"].all()
     values = front[["mass_kg", "deflection_mm"]].to_numpy()
@@ -145,14 +145,14 @@ def _run_workers(count: int, target: int, url: str, name: str) -> list[subproces
 def test_two_processes_on_one_sqlite_study_lose_no_trial(tmp_path: Path) -> None:
     url = sqlite_url(tmp_path)
     prepare_study(plate_spec(), url, "shared")
-    workers = _run_workers(2, 8, url, "shared")
+    workers = _run_workers(2, 6, url, "shared")
     for worker in workers:
         _, err = worker.communicate(timeout=300)
         assert worker.returncode == 0, err.decode()
     trials = optuna.load_study(study_name="shared", storage=url).get_trials()
     states = {t.state for t in trials}
     assert states <= {optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.PRUNED}, states
-    assert sorted(t.number for t in trials) == list(range(len(trials))) and len(trials) >= 8
+    assert sorted(t.number for t in trials) == list(range(len(trials))) and len(trials) >= 6
     by_worker = {t.user_attrs["metrics"]["worker"] for t in trials if "metrics" in t.user_attrs}
     assert len(by_worker) == 2  # both processes contributed to the one study
 
