@@ -34,8 +34,9 @@ def test_part_design_runs_a_short_study_and_shows_the_design_in_3d(
     expect(page.get_by_text("Feasible designs")).to_be_visible(timeout=60_000)  # live progress panel
     heading = page.get_by_role("heading", name=re.compile(r"Study browser-plate \(run \d+\)"))
     expect(heading).to_be_visible(timeout=STUDY_TIMEOUT_MS)
-    trials_metric = page.get_by_test_id("stMetric").filter(has_text="Trials").get_by_test_id("stMetricValue")
-    expect(trials_metric).to_have_text("6")
+    trials_label = page.get_by_test_id("stMetricLabel").get_by_text("Trials", exact=True)
+    trials_metric = page.get_by_test_id("stMetric").filter(has=trials_label).get_by_test_id("stMetricValue")
+    expect(trials_metric).to_have_text("6", timeout=30_000)  # the live panel's "Trials done" fades out first
     charts = page.get_by_test_id("stPlotlyChart")
     expect(charts.first).to_be_visible(timeout=120_000)  # plotly loads lazily; slow on shared cores
     expect(page.get_by_text("von Mises (MPa)").first).to_be_attached(timeout=120_000)  # the 3D colour bar
