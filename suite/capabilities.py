@@ -66,4 +66,12 @@ CAPABILITIES: tuple[Capability, ...] = (
         icon=":material/chat:",
         summary="Chat with the local language model or your own endpoint; train a small GPT on your text.",
     ),
+    Capability(
+        id="part-design",
+        title="Part Design",
+        section="Manufacturing",
+        page="pages/part_design.py",
+        icon=":material/precision_manufacturing:",
+        summary="Find the lightest bracket, beam or plate that holds its load, checked by finite elements.",
+    ),
 )

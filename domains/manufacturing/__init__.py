@@ -1,0 +1,1 @@
+"""Manufacturing: part design, topology optimisation and inspection."""

@@ -1,0 +1,50 @@
+from __future__ import annotations
+
+import re
+
+from playwright.sync_api import Page, expect
+
+from tests.e2e.conftest import StreamlitServer, screenshot
+
+LOAD_TIMEOUT_MS = 60_000
+STUDY_TIMEOUT_MS = 240_000
+
+
+def test_part_design_runs_a_short_study_and_shows_the_design_in_3d(
+    page: Page, streamlit_server: StreamlitServer
+) -> None:
+    page.goto(streamlit_server.url)
+    page.get_by_role("link", name="Part Design").click()
+    expect(page.get_by_role("heading", name="Part Design")).to_be_visible(timeout=LOAD_TIMEOUT_MS)
+
+    page.get_by_test_id("stSelectbox").filter(has_text="Part family").click()
+    page.get_by_role("option", name="Mounting plate").click()
+    resolution = page.get_by_role("slider", name="FE resolution")
+    resolution.focus()
+    resolution.press("Home")  # coarse: one voxel through the plate keeps the study short
+    trials = page.get_by_label("Trials")
+    trials.fill("6")
+    trials.press("Enter")
+    study = page.get_by_label("Study name")
+    study.fill("browser-plate")
+    study.press("Enter")
+    page.get_by_role("button", name="Optimise").click()
+
+    expect(page.get_by_role("button", name="Stop")).to_be_visible(timeout=30_000)
+    expect(page.get_by_text("Feasible designs")).to_be_visible(timeout=60_000)  # live progress panel
+    heading = page.get_by_role("heading", name=re.compile(r"Study browser-plate \(run \d+\)"))
+    expect(heading).to_be_visible(timeout=STUDY_TIMEOUT_MS)
+    trials_label = page.get_by_test_id("stMetricLabel").get_by_text("Trials", exact=True)
+    trials_metric = page.get_by_test_id("stMetric").filter(has=trials_label).get_by_test_id("stMetricValue")
+    expect(trials_metric).to_have_text("6", timeout=30_000)  # the live panel's "Trials done" fades out first
+    charts = page.get_by_test_id("stPlotlyChart")
+    expect(charts.first).to_be_visible(timeout=120_000)  # plotly loads lazily; slow on shared cores
+    expect(page.get_by_text("von Mises (MPa)").first).to_be_attached(timeout=120_000)  # the 3D colour bar
+    expect(page.locator(".gl-container canvas").first).to_be_attached()  # the WebGL scene of the Mesh3d
+    numbers = page.get_by_test_id("stDataFrame").locator("td", has_text="Peak von Mises (MPa)")
+    expect(numbers).to_be_attached()
+    with page.expect_download(timeout=60_000) as download:
+        page.get_by_role("button", name="Download STL").click()
+    assert download.value.suggested_filename.startswith("browser-plate-trial-")
+    page.wait_for_timeout(1500)  # let the 3D scene paint before the README screenshot
+    screenshot(page, "part_design")
