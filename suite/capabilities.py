@@ -66,4 +66,12 @@ CAPABILITIES: tuple[Capability, ...] = (
         icon=":material/chat:",
         summary="Chat with the local language model or your own endpoint; train a small GPT on your text.",
     ),
+    Capability(
+        id="script-writer",
+        title="Script Writer",
+        section="Creative & Entertainment",
+        page="pages/script_writer.py",
+        icon=":material/movie:",
+        summary="From a logline to a screenplay in Fountain, level by level; or train on your own scripts.",
+    ),
 )

@@ -10,6 +10,7 @@ dialogue and the share of lines that repeat an earlier line.
 from __future__ import annotations
 
 import difflib
+import itertools
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -64,7 +65,7 @@ def repetition(lines: Iterable[str]) -> Repetition:
     repeated = 0
     for line in lines:
         words = line_key(line).split()
-        bigrams.extend(zip(words, words[1:], strict=False))
+        bigrams.extend(itertools.pairwise(words))
         key = " ".join(words)
         repeated += key in seen
         seen.add(key)

@@ -47,7 +47,9 @@ def _text(value: object, name: str, limit: int, *, required: bool = True) -> str
     if required and not value:
         raise InputError(f"the {name} is empty; write one sentence")
     if len(value) > limit:
-        raise ResourceLimitError(f"the {name} is {len(value):,} characters; the limit is {limit:,}. Shorten it.")
+        raise ResourceLimitError(
+            f"the {name} is {len(value):,} characters; the limit is {limit:,}. Shorten it."
+        )
     return value
 
 

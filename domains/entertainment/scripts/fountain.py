@@ -371,11 +371,7 @@ def validate(screenplay: Screenplay, *, require_dialogue: bool = True) -> list[s
     back = parse(write(screenplay))
     if back.elements != screenplay.elements:
         diff = next(
-            (
-                i
-                for i, (a, b) in enumerate(zip(back.elements, screenplay.elements, strict=False))
-                if a != b
-            ),
+            (i for i, (a, b) in enumerate(zip(back.elements, screenplay.elements, strict=False)) if a != b),
             min(len(back.elements), len(screenplay.elements)),
         )
         problems.append(f"does not parse back to the same structure (first difference at element {diff})")

@@ -188,7 +188,8 @@ class ScriptWriter:
         others = [m for i, m in enumerate(draft.cast) if i != index]
         listing = "; ".join(f"{m.name}, {m.description}" for m in others) or "none yet"
         prompt = (
-            f"{_story(draft, with_cast=False)}\nOther characters: {listing}\n\nCreate one more main character "
+            f"{_story(draft, with_cast=False)}\nOther characters: {listing}\n\n"
+            "Create one more main character "
             "with a new first name, different from the others, and a one-sentence description."
         )
         taken = {line_key(m.name) for m in others}
@@ -202,7 +203,9 @@ class ScriptWriter:
         n = draft.settings.scenes
         schema = {
             "type": "object",
-            "properties": {"scenes": {"type": "array", "items": _plan_schema(), "minItems": n, "maxItems": n}},
+            "properties": {
+                "scenes": {"type": "array", "items": _plan_schema(), "minItems": n, "maxItems": n}
+            },
             "required": ["scenes"],
         }
         prompt = (
@@ -230,7 +233,11 @@ class ScriptWriter:
         if not 0 <= index < len(draft.outline):
             raise InputError(f"there is no scene {index + 1} in the outline")
         plan = draft.outline[index]
-        before = f"Previous scene: {draft.outline[index - 1].purpose}\n" if index else "This is the opening scene.\n"
+        before = (
+            f"Previous scene: {draft.outline[index - 1].purpose}\n"
+            if index
+            else "This is the opening scene.\n"
+        )
         lines = draft.settings.lines_per_scene
         prompt = (
             f"{_story(draft)}\n\nScene {index + 1} of {len(draft.outline)}: {plan.heading}\n"
@@ -284,7 +291,9 @@ class ScriptWriter:
         """
         level, _, number = item.partition(":")
         if level not in ("title", "cast", "outline", "scene") or (number and not number.isdigit()):
-            raise InputError(f"unknown draft item {item!r}; use title, cast, cast:I, outline, outline:I, scene:I")
+            raise InputError(
+                f"unknown draft item {item!r}; use title, cast, cast:I, outline, outline:I, scene:I"
+            )
         versions = {**draft.versions, item: draft.versions.get(item, 0) + 1}
         bumped = draft.replace(versions=versions, model=self.lm.model_name)
         index = int(number) if number else None
@@ -342,13 +351,17 @@ class ScriptWriter:
         start = time.perf_counter()
         tasks = self._plan_tasks(draft, steps)
         for done, (label, task) in enumerate(tasks):
-            progress = Progress(done, len(tasks), f"writing {label}…", preview=draft,
-                                elapsed_s=time.perf_counter() - start)
+            progress = Progress(
+                done, len(tasks), f"writing {label}…", preview=draft, elapsed_s=time.perf_counter() - start
+            )
             if should_stop(progress, on_progress, stop):
                 return draft
             draft = task(draft)
-        should_stop(Progress(len(tasks), len(tasks), "done", preview=draft, elapsed_s=time.perf_counter() - start),
-                    on_progress, stop)
+        should_stop(
+            Progress(len(tasks), len(tasks), "done", preview=draft, elapsed_s=time.perf_counter() - start),
+            on_progress,
+            stop,
+        )
         return draft
 
     def _plan_tasks(self, draft: Draft, steps: Sequence[Step]) -> list[tuple[str, Any]]:
@@ -366,7 +379,9 @@ class ScriptWriter:
             for index in range(count):
                 if index < len(padded) and padded[index] is not None:
                     continue
-                tasks.append((f"scene {index + 1} of {count}", lambda d, i=index: _with_scene(d, i, self.scene(d, i))))
+                tasks.append(
+                    (f"scene {index + 1} of {count}", lambda d, i=index: _with_scene(d, i, self.scene(d, i)))
+                )
         return tasks
 
 

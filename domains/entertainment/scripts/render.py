@@ -74,7 +74,8 @@ _CSS = f"""
 .screenplay .scene_heading {{ text-transform: uppercase; font-weight: bold; margin-top: 24pt; }}
 .screenplay .scene_heading .number {{ float: right; font-weight: normal; }}
 .screenplay .character {{ margin: 0 0 0 {LAYOUT.cue_x}in; text-transform: uppercase; }}
-.screenplay .parenthetical {{ margin: 0 0 0 {LAYOUT.paren_x - LAYOUT.dialogue_x}in; width: {LAYOUT.paren_w}in; }}
+.screenplay .parenthetical {{ margin: 0 0 0 {LAYOUT.paren_x - LAYOUT.dialogue_x}in;
+  width: {LAYOUT.paren_w}in; }}
 .screenplay .dialogue-block {{ margin: 0 0 12pt {LAYOUT.dialogue_x}in; width: {LAYOUT.dialogue_w}in; }}
 .screenplay .dialogue-block .character {{ margin-left: {LAYOUT.cue_x - LAYOUT.dialogue_x}in; }}
 .screenplay .dialogue {{ margin: 0; }}
@@ -95,11 +96,13 @@ def _blocks(elements: list[Element]) -> list[tuple[str, list[Element]]]:
     for element in elements:
         if element.type == "character":
             if element.dual and blocks and blocks[-1][0] in ("dialogue", "dual"):
-                kind, previous = blocks[-1]
+                _kind, previous = blocks[-1]
                 blocks[-1] = ("dual", [*previous, element])
             else:
                 blocks.append(("dialogue", [element]))
-        elif element.type in ("parenthetical", "dialogue") and blocks and blocks[-1][0] in ("dialogue", "dual"):
+        elif (
+            element.type in ("parenthetical", "dialogue") and blocks and blocks[-1][0] in ("dialogue", "dual")
+        ):
             blocks[-1][1].append(element)
         else:
             blocks.append((element.type, [element]))
@@ -170,7 +173,9 @@ def to_html(screenplay: Screenplay, *, standalone: bool = False) -> str:
 
 # -- PDF ------------------------------------------------------------------------------------------
 
-_LATIN1 = str.maketrans({"‘": "'", "’": "'", "“": '"', "”": '"', "–": "-", "—": "--", "…": "...", "\u00a0": " "})
+_LATIN1 = str.maketrans(
+    {"‘": "'", "’": "'", "“": '"', "”": '"', "–": "-", "—": "--", "…": "...", "\u00a0": " "}
+)
 
 
 def _latin1(text: str) -> str:
@@ -245,7 +250,9 @@ def _pdf_block(pdf: Any, kind: str, group: list[Element], layout: Layout) -> Non
     w, left = layout.text_width, layout.left
     e = group[0]
     if kind == "dialogue":
-        _pdf_dialogue(pdf, group, left + layout.dialogue_x, layout.dialogue_w, layout.cue_x - layout.dialogue_x, layout)
+        _pdf_dialogue(
+            pdf, group, left + layout.dialogue_x, layout.dialogue_w, layout.cue_x - layout.dialogue_x, layout
+        )
     elif kind == "dual":
         top, page = pdf.get_y(), pdf.page
         ends = []
@@ -269,7 +276,9 @@ def _pdf_block(pdf: Any, kind: str, group: list[Element], layout: Layout) -> Non
         _cell(pdf, left, w, e.text, layout)
 
 
-def _pdf_dialogue(pdf: Any, elements: list[Element], x: float, width: float, cue_dx: float, layout: Layout) -> None:
+def _pdf_dialogue(
+    pdf: Any, elements: list[Element], x: float, width: float, cue_dx: float, layout: Layout
+) -> None:
     """One dialogue block whose speech starts at ``x``; the cue sits ``cue_dx`` further right."""
     for e in elements:
         if e.type == "character":

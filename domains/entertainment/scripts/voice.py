@@ -62,7 +62,9 @@ def check_script_corpus(data: bytes, max_bytes: int = MAX_SCRIPT_CORPUS_BYTES) -
         raise InputError("the corpus must be the bytes of a text file")
     text = check_corpus(bytes(data), max_bytes=max_bytes)
     elements = parse(text).elements
-    count = {kind: sum(e.type == kind for e in elements) for kind in ("scene_heading", "character", "dialogue")}
+    count = {
+        kind: sum(e.type == kind for e in elements) for kind in ("scene_heading", "character", "dialogue")
+    }
     return CorpusReport(
         text=text,
         characters=len(text),
@@ -93,7 +95,9 @@ class VoiceOptions:
     seed: int = 0
 
     def sample_options(self) -> SampleOptions:
-        return SampleOptions(max_new_tokens=self.chars, temperature=self.temperature, top_k=self.top_k, seed=self.seed)
+        return SampleOptions(
+            max_new_tokens=self.chars, temperature=self.temperature, top_k=self.top_k, seed=self.seed
+        )
 
 
 @dataclass(frozen=True)

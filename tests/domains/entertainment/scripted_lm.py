@@ -11,7 +11,7 @@ from typing import Any
 
 from shared_models.lm import ChatMessage, Chunk, GenerationOptions, TextGenerator, TextStream
 
-WORDS = (
+WORDS = (  # noqa: SIM905
     "rain door harbour letter lamp ferry ticket night coat window promise secret river bridge clock "
     "engine garden captain sister brother market storm key photograph map island silence"
 ).split()

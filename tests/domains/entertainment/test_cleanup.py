@@ -43,8 +43,9 @@ def test_consecutive_lines_of_one_speaker_merge_and_a_speech_always_remains() ->
     assert len(repeated.lines) == 1  # every line was said before, yet the scene keeps a speech
 
 
-@pytest.mark.parametrize(("name", "expected"), [("anna", "Anna"), ("BEN", "Ben Okafor"), ("Ana", "Anna"),
-                                                ("Zed", None)])
+@pytest.mark.parametrize(
+    ("name", "expected"), [("anna", "Anna"), ("BEN", "Ben Okafor"), ("Ana", "Anna"), ("Zed", None)]
+)
 def test_match_cast_name(name: str, expected: str | None) -> None:
     assert match_cast_name(name, CAST) == expected
 

@@ -100,8 +100,16 @@ def test_sample_parses_to_every_element_in_order() -> None:
 
 
 @pytest.mark.parametrize(
-    "line", ["INT. KITCHEN - DAY", "EXT. ROOF - NIGHT", "EST. CITY - DAWN", "INT./EXT. CAR - DAY",
-             "I/E TRAIN - NIGHT", "int. kitchen - day", "INT KITCHEN"]
+    "line",
+    [
+        "INT. KITCHEN - DAY",
+        "EXT. ROOF - NIGHT",
+        "EST. CITY - DAWN",
+        "INT./EXT. CAR - DAY",
+        "I/E TRAIN - NIGHT",
+        "int. kitchen - day",
+        "INT KITCHEN",
+    ],
 )
 def test_scene_heading_prefixes(line: str) -> None:
     assert parse(f"\n{line}\n\nShe waits.\n").elements[0] == Element("scene_heading", line)
@@ -168,7 +176,9 @@ def test_notes_standalone_multiline_and_inline() -> None:
 
 
 def test_title_page_and_boneyard() -> None:
-    play = parse("Title:\n    BIG\n    FISH\nAuthor: Me\n\n/* cut this\nscene */\nINT. ROOM - DAY\n\nQuiet.\n")
+    play = parse(
+        "Title:\n    BIG\n    FISH\nAuthor: Me\n\n/* cut this\nscene */\nINT. ROOM - DAY\n\nQuiet.\n"
+    )
     assert play.title_page == {"Title": "BIG\nFISH", "Author": "Me"}
     assert [e.type for e in play.elements] == ["scene_heading", "action"]
     assert parse("Hello there.\n\nBye.\n").title_page == {}
@@ -208,8 +218,14 @@ def test_validation_reports_broken_structure() -> None:
     broken = Screenplay({}, [Element("scene_heading", "INT. A - DAY"), Element("dialogue", "Who says this?")])
     assert "without a character cue" in " ".join(structure_problems(broken))
     assert "no character cue" in validate(broken)
-    mute = Screenplay({}, [Element("scene_heading", "INT. A - DAY"), Element("character", "ANNA"),
-                           Element("action", "She says nothing.")])
+    mute = Screenplay(
+        {},
+        [
+            Element("scene_heading", "INT. A - DAY"),
+            Element("character", "ANNA"),
+            Element("action", "She says nothing."),
+        ],
+    )
     assert any("has no dialogue" in p for p in validate(mute))
 
 
@@ -220,8 +236,10 @@ def test_renumbered() -> None:
 
 # -- property: any canonical screenplay survives the round trip -------------------------------------
 
-TEXT = st.text(alphabet="abcdXYZ019 .,!?'-:", min_size=1, max_size=30).map(lambda s: " ".join(s.split())).filter(
-    lambda s: s[:1].isalnum()
+TEXT = (
+    st.text(alphabet="abcdXYZ019 .,!?'-:", min_size=1, max_size=30)
+    .map(lambda s: " ".join(s.split()))
+    .filter(lambda s: s[:1].isalnum())
 )
 MULTILINE = st.lists(TEXT, min_size=1, max_size=3).map("\n".join)
 SIMPLE = st.one_of(
@@ -250,7 +268,9 @@ def dialogue_blocks(draw: st.DrawFn) -> list[Element]:
 
 @settings(max_examples=150, deadline=None)
 @given(
-    title=st.dictionaries(st.sampled_from(["Title", "Credit", "Author", "Draft date", "Contact"]), TEXT, max_size=3),
+    title=st.dictionaries(
+        st.sampled_from(["Title", "Credit", "Author", "Draft date", "Contact"]), TEXT, max_size=3
+    ),
     parts=st.lists(st.one_of(SIMPLE.map(lambda e: [e]), dialogue_blocks()), max_size=8),
 )
 def test_round_trip_property(title: dict[str, str], parts: list[list[Element]]) -> None:

@@ -130,15 +130,18 @@ def test_draft_round_trips_through_json() -> None:
 
 
 @pytest.mark.parametrize(
-    ("logline", "error"), [("", InputError), ("   ", InputError), ("x" * 601, ResourceLimitError), (42, InputError)]
+    ("logline", "error"),
+    [("", InputError), ("   ", InputError), ("x" * 601, ResourceLimitError), (42, InputError)],
 )
 def test_bad_loglines_are_refused(logline: object, error: type[Exception]) -> None:
     with pytest.raises(error):
         DraftSettings(logline)  # type: ignore[arg-type]
 
 
-@pytest.mark.parametrize("changes", [{"scenes": 0}, {"scenes": 13}, {"cast_size": 7}, {"genre": ""},
-                                     {"lines_per_scene": 1}, {"seed": -1}])
+@pytest.mark.parametrize(
+    "changes",
+    [{"scenes": 0}, {"scenes": 13}, {"cast_size": 7}, {"genre": ""}, {"lines_per_scene": 1}, {"seed": -1}],
+)
 def test_bad_settings_are_refused(changes: dict[str, object]) -> None:
     with pytest.raises(InputError):
         settings(**changes)
