@@ -24,14 +24,22 @@ from domains.entertainment.scripts import (
 from domains.entertainment.scripts.draft import MAX_LOGLINE_CHARS, TIMES_OF_DAY
 from domains.entertainment.scripts.fountain import Screenplay
 from shared_models.exceptions import SuiteError
+from suite.components.feedback import user_errors
+from suite.jobs import BackgroundJob
+from suite.runners.script_writer import list_drafts, load_draft, save_edits
+from suite.workspace import Workspace
 
 __all__ = [
+    "live_view",
+    "regenerate_row",
     "render_cast",
     "render_downloads",
+    "render_live_job",
     "render_outline",
     "render_preview",
     "render_scenes",
     "render_settings_form",
+    "render_side_panel",
 ]
 
 GENRES = ["drama", "comedy", "thriller", "romance", "science fiction", "mystery", "family"]
@@ -246,3 +254,69 @@ def live_view(draft: Any) -> None:
             f"{':material/check:' if done else ':material/pending:'} {index + 1}. "
             f"`{plan.heading}`: {plan.purpose}"
         )
+
+
+def regenerate_row(
+    page_id: str, name: str, items: list[str], label: Any, next_label: str, next_icon: str
+) -> tuple[str | None, bool]:
+    """A "Regenerate <item>" picker with its button, and the button for the next step.
+
+    Returns:
+        The item to regenerate (None unless its button was pressed), and whether the next step was asked.
+    """
+    item = st.selectbox("Regenerate", items, format_func=label, key=f"{page_id}.regen_{name}")
+    left, right = st.columns(2)
+    regenerate = left.button(
+        "Regenerate", key=f"{page_id}.regen_{name}_go", icon=":material/refresh:", width="stretch"
+    )
+    go = right.button(
+        next_label, key=f"{page_id}.{name}_next", type="primary", icon=next_icon, width="stretch"
+    )
+    return (item if regenerate else None), go
+
+
+def render_live_job(page_id: str, job: BackgroundJob, label: str, draft: Draft | None) -> None:
+    """A running generation: progress, Stop, and the draft as it grows (one item at a time)."""
+    snapshot = job.snapshot()
+    progress = snapshot.progress
+    message = progress.message if progress else f"{label}…"
+    fraction = progress.fraction or 0.0 if progress else 0.0
+    st.progress(fraction, text=f"{message} · {snapshot.elapsed_s:.0f} s")
+    if st.button("Stop", key=f"{page_id}.stop", icon=":material/stop:", help="Ends after the current item."):
+        job.request_stop()
+    growing = snapshot.preview if isinstance(snapshot.preview, Draft) else draft
+    live, preview = st.columns([3, 2])
+    with live:
+        live_view(growing)
+    with preview:
+        render_preview(growing)
+
+
+def render_side_panel(page_id: str, workspace: Workspace, state: dict[str, Any], draft: Draft | None) -> None:
+    """Downloads, saving the writer's edits as a run, the preview, and reopening a saved draft."""
+    if draft is not None:
+        render_downloads(page_id, draft)
+        if st.button("Save this version", key=f"{page_id}.save", icon=":material/save:"):
+            with user_errors():
+                state["run_id"] = save_edits(workspace, draft)
+            st.toast(f"Saved as run {state['run_id']}")
+        if state.get("run_id"):
+            st.caption(f"Last saved as run {state['run_id']}.")
+    render_preview(draft)
+    saved = list_drafts(workspace)
+    if not saved:
+        return
+    with st.expander("Reopen a saved draft", icon=":material/folder_open:"):
+        record = st.selectbox(
+            "Draft",
+            saved,
+            key=f"{page_id}.reopen",
+            format_func=lambda r: (
+                f"run {r.id} · {r.params.get('action')} · {r.status} · "
+                f"{r.metrics.get('scenes_written', 0)} scenes"
+            ),
+        )
+        if st.button("Open", key=f"{page_id}.open"):
+            with user_errors():
+                state.update(draft=load_draft(workspace, record.id), run_id=record.id, rev=state["rev"] + 1)
+            st.rerun()

@@ -10,22 +10,19 @@ import streamlit as st
 from domains.entertainment.scripts import Draft, ScriptWriter, Step
 from suite.components.feedback import user_errors
 from suite.components.script_views import (
-    live_view,
+    regenerate_row,
     render_cast,
-    render_downloads,
+    render_live_job,
     render_outline,
-    render_preview,
     render_scenes,
     render_settings_form,
+    render_side_panel,
 )
 from suite.components.script_voice import render_voice
 from suite.jobs import BackgroundJob
 from suite.resources import get_text_generator, get_workspace
 from suite.runners.script_writer import (
-    list_drafts,
-    load_draft,
     regenerate_and_record,
-    save_edits,
     write_and_record,
 )
 
@@ -76,21 +73,7 @@ draft_tab, voice_tab = st.tabs(["Write a draft", "Train your own voice"])
 with draft_tab:
     job: BackgroundJob | None = state.get("job")
     if job is not None and job.running:
-        snapshot = job.snapshot()
-        progress = snapshot.progress
-        message = progress.message if progress else f"{state['job_label']}…"
-        st.progress(
-            progress.fraction or 0.0 if progress else 0.0, text=f"{message} · {snapshot.elapsed_s:.0f} s"
-        )
-        if st.button(
-            "Stop", key=f"{PAGE_ID}.stop", icon=":material/stop:", help="Ends after the current item."
-        ):
-            job.request_stop()
-        live, preview = st.columns([3, 2])
-        with live:
-            live_view(snapshot.preview or state["draft"])
-        with preview:
-            render_preview(snapshot.preview if isinstance(snapshot.preview, Draft) else state["draft"])
+        render_live_job(PAGE_ID, job, state["job_label"], state["draft"])
         time.sleep(POLL_SECONDS)
         st.rerun()
     if job is not None:
@@ -137,47 +120,35 @@ with draft_tab:
             with st.container(border=True):
                 st.subheader("2 · Title and characters", divider=False)
                 draft = render_cast(PAGE_ID, draft, rev)
-                item = st.selectbox(
-                    "Regenerate",
-                    ["title", "cast", *[f"cast:{i}" for i in range(len(draft.cast))]],
-                    format_func=lambda i: _item_label(draft, i),
-                    key=f"{PAGE_ID}.regen_top",
-                )
-                left, right = st.columns(2)
-                if left.button(
-                    "Regenerate", key=f"{PAGE_ID}.regen_top_go", icon=":material/refresh:", width="stretch"
-                ):
-                    regenerate(draft, item)
-                if right.button(
+                items = ["title", "cast", *[f"cast:{i}" for i in range(len(draft.cast))]]
+                item, go = regenerate_row(
+                    PAGE_ID,
+                    "top",
+                    items,
+                    lambda i: _item_label(draft, i),
                     "Write the outline",
-                    key=f"{PAGE_ID}.outline_go",
-                    type="primary",
-                    icon=":material/list:",
-                    width="stretch",
-                ):
+                    ":material/list:",
+                )
+                if item:
+                    regenerate(draft, item)
+                if go:
                     write_steps(draft, ("outline",))
         if draft is not None and draft.outline:
             with st.container(border=True):
                 st.subheader("3 · Outline", divider=False)
                 draft = render_outline(PAGE_ID, draft, rev)
-                item = st.selectbox(
-                    "Regenerate",
-                    ["outline", *[f"outline:{i}" for i in range(len(draft.outline))]],
-                    format_func=lambda i: _item_label(draft, i),
-                    key=f"{PAGE_ID}.regen_plan",
-                )
-                left, right = st.columns(2)
-                if left.button(
-                    "Regenerate", key=f"{PAGE_ID}.regen_plan_go", icon=":material/refresh:", width="stretch"
-                ):
-                    regenerate(draft, item)
-                if right.button(
+                items = ["outline", *[f"outline:{i}" for i in range(len(draft.outline))]]
+                item, go = regenerate_row(
+                    PAGE_ID,
+                    "plan",
+                    items,
+                    lambda i: _item_label(draft, i),
                     "Write the scenes",
-                    key=f"{PAGE_ID}.scenes_go",
-                    type="primary",
-                    icon=":material/movie:",
-                    width="stretch",
-                ):
+                    ":material/movie:",
+                )
+                if item:
+                    regenerate(draft, item)
+                if go:
                     write_steps(draft, ("scenes",))
             with st.container(border=True):
                 st.subheader("4 · Scenes", divider=False)
@@ -187,31 +158,7 @@ with draft_tab:
         if draft is not None:
             state["draft"] = draft  # the writer's edits, kept across reruns
     with preview:
-        if draft is not None:
-            render_downloads(PAGE_ID, draft)
-            if st.button("Save this version", key=f"{PAGE_ID}.save", icon=":material/save:"):
-                with user_errors():
-                    state["run_id"] = save_edits(workspace, draft)
-                st.toast(f"Saved as run {state['run_id']}")
-            if state.get("run_id"):
-                st.caption(f"Last saved as run {state['run_id']}.")
-        render_preview(draft)
-        saved = list_drafts(workspace)
-        if saved:
-            with st.expander("Reopen a saved draft", icon=":material/folder_open:"):
-                record = st.selectbox(
-                    "Draft",
-                    saved,
-                    key=f"{PAGE_ID}.reopen",
-                    format_func=lambda r: (
-                        f"run {r.id} · {r.params.get('action')} · {r.status} · "
-                        f"{r.metrics.get('scenes_written', 0)} scenes"
-                    ),
-                )
-                if st.button("Open", key=f"{PAGE_ID}.open"):
-                    with user_errors():
-                        state.update(draft=load_draft(workspace, record.id), run_id=record.id, rev=rev + 1)
-                    st.rerun()
+        render_side_panel(PAGE_ID, workspace, state, draft)
 
 
 with voice_tab:
