@@ -8,11 +8,11 @@ from domains.entertainment.scripts import parse, validate
 from tests.e2e.conftest import StreamlitServer, screenshot
 
 LOAD_TIMEOUT_MS = 60_000
-DRAFT_TIMEOUT_MS = 300_000  # title, cast, outline and one scene by a 135M model on 2 shared cores
+DRAFT_TIMEOUT_MS = 900_000  # seconds on a free machine; many minutes when other jobs take the 2 cores
 
 
 def _set_number(page: Page, label: str, value: int) -> None:
-    box = page.get_by_label(label, exact=True)
+    box = page.get_by_role("spinbutton", name=label, exact=True)
     box.fill(str(value))
     box.press("Enter")
     expect(box).to_have_value(str(value))
@@ -24,12 +24,11 @@ def test_script_writer_drafts_a_short_screenplay(page: Page, streamlit_server: S
     page.get_by_role("link", name="Script Writer").first.click()
     expect(page.get_by_role("heading", name="Script Writer")).to_be_visible(timeout=LOAD_TIMEOUT_MS)
 
-    page.get_by_label("Logline").fill("Two rival bakers must share one oven on the night of the town fair.")
+    page.get_by_role("textbox", name="Logline").fill("Two rival bakers must share one oven on the night of the town fair.")
     _set_number(page, "Scenes", 1)
     _set_number(page, "Characters", 2)
     _set_number(page, "Lines per scene", 2)
     page.get_by_role("button", name="Write the whole draft").click()
-    expect(page.get_by_text("writing", exact=False).first).to_be_visible(timeout=LOAD_TIMEOUT_MS)  # live
     expect(page.get_by_role("heading", name="4 · Scenes")).to_be_visible(timeout=DRAFT_TIMEOUT_MS)
 
     preview = page.locator(".screenplay")
