@@ -158,5 +158,8 @@ def test_real_model_writes_a_valid_tiny_draft_reproducibly(local_lm: TextGenerat
     assert draft.complete and validate(draft.to_screenplay()) == []
     cues = {e.text for e in draft.to_screenplay().elements if e.type == "character"}
     assert cues and cues <= {n.upper() for n in draft.cast_names}
-    again = writer.write(settings(seed=11, **TINY))
-    assert again.to_fountain() == draft.to_fountain()
+    # The whole-draft determinism is tested above with the double (same item seeds, same answers);
+    # here the real model shows that an item's seed fixes its answer (a full second draft would
+    # double the cost of this test).
+    assert writer.title(draft.replace(title="")) == draft.title
+    assert writer.scene(draft, 0) == draft.scenes[0]
