@@ -74,4 +74,12 @@ CAPABILITIES: tuple[Capability, ...] = (
         icon=":material/precision_manufacturing:",
         summary="Find the lightest bracket, beam or plate that holds its load, checked by finite elements.",
     ),
+    Capability(
+        id="script-writer",
+        title="Script Writer",
+        section="Creative & Entertainment",
+        page="pages/script_writer.py",
+        icon=":material/movie:",
+        summary="From a logline to a screenplay in Fountain, level by level; or train on your own scripts.",
+    ),
 )

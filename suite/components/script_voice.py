@@ -1,0 +1,151 @@
+"""Script Writer's second tab: train the small GPT on your own scripts (a `BackgroundJob` the page
+polls, with Stop), then continue a scene in that voice."""
+
+from __future__ import annotations
+
+import time
+
+import streamlit as st
+
+from domains.entertainment.scripts import Draft, Element, Screenplay, write
+from domains.entertainment.scripts.voice import (
+    MAX_SCRIPT_CORPUS_BYTES,
+    VoiceOptions,
+    check_script_corpus,
+    continue_scene,
+)
+from shared_models.gpt_train import PRESETS, GPTTrainSpec, TrainedGPT
+from suite.components.feedback import user_errors
+from suite.jobs import BackgroundJob
+from suite.runners.script_writer import list_voices, load_voice, train_voice_and_record
+from suite.workspace import Workspace
+
+__all__ = ["render_voice"]
+
+POLL_SECONDS = 0.5
+
+
+def _scene_prompt(draft: Draft | None) -> str:
+    """The last written scene of the current draft, as Fountain, to continue."""
+    if draft is None:
+        return "INT. KITCHEN - NIGHT\n\nANNA\n"
+    for plan, scene in reversed(list(zip(draft.outline, draft.scenes, strict=False))):
+        if scene is not None:
+            return write(Screenplay({}, [Element("scene_heading", plan.heading), *scene.body]))
+    return "INT. KITCHEN - NIGHT\n\nANNA\n"
+
+
+def _train(page_id: str, workspace: Workspace, state: dict) -> None:
+    upload = st.file_uploader(
+        f"Your scripts (.fountain or .txt, UTF-8, at most {MAX_SCRIPT_CORPUS_BYTES // 1_000_000} MB)",
+        type=["fountain", "txt"],
+        key=f"{page_id}.voice_corpus",
+    )
+    size, seconds, seed = st.columns(3)
+    preset = size.selectbox("Model size", list(PRESETS), index=1, key=f"{page_id}.voice_preset")
+    budget = seconds.slider("Training seconds", 5, 600, 60, 5, key=f"{page_id}.voice_seconds")
+    seed_value = int(seed.number_input("Seed", 0, 2**31 - 1, 0, key=f"{page_id}.voice_seed"))
+    job: BackgroundJob | None = state.get("voice_job")
+    if upload is None:
+        st.info(
+            "Upload scripts written in Fountain (or plain text) to learn their voice.",
+            icon=":material/upload:",
+        )
+    else:
+        with user_errors():
+            corpus = check_script_corpus(upload.getvalue())
+        st.caption(
+            f"{corpus.characters:,} characters · {corpus.scene_headings} scene headings · "
+            f"{corpus.character_cues} character cues · {corpus.dialogue_lines} speeches"
+            + (
+                ""
+                if corpus.looks_like_scripts
+                else " · this does not look like a screenplay, but it can train"
+            )
+        )
+        if st.button(
+            "Train",
+            type="primary",
+            key=f"{page_id}.voice_train",
+            icon=":material/model_training:",
+            disabled=job is not None and job.running,
+        ):
+            spec = GPTTrainSpec(preset=preset, seconds=float(budget), seed=seed_value)
+            name = upload.name
+            state["voice_job"] = BackgroundJob(
+                lambda on_progress, stop: train_voice_and_record(
+                    workspace, corpus, spec, name, on_progress, stop
+                ),
+                name=f"{page_id}-voice",
+            ).start()
+            st.rerun()
+    if job is not None and job.running:
+        snapshot = job.snapshot()
+        p = snapshot.progress
+        label = f"step {p.step} · loss {p.metrics['loss']:.3f}" if p and p.metrics else "starting…"
+        st.progress(p.fraction or 0.0 if p else 0.0, text=f"{label} · {snapshot.elapsed_s:.0f} s")
+        if st.button("Stop", key=f"{page_id}.voice_stop", icon=":material/stop:"):
+            job.request_stop()
+        time.sleep(POLL_SECONDS)
+        st.rerun()
+    if job is not None:
+        snapshot = job.snapshot()
+        if snapshot.status == "failed":
+            st.error(f"Training failed: {snapshot.error}", icon=":material/error:")
+        elif job.result is not None:
+            state.update(voice=job.result.trained, voice_run=job.result.run_id)
+        state.pop("voice_job")
+
+
+def render_voice(page_id: str, workspace: Workspace, draft: Draft | None) -> None:
+    state = st.session_state[page_id]
+    st.markdown(
+        "Train the suite's small character-level GPT on your own scripts, then let it continue a scene "
+        "in their voice. It learns style and layout, not plot: expect a pastiche after a few minutes."
+    )
+    _train(page_id, workspace, state)
+    earlier = list_voices(workspace)
+    if earlier and "voice" not in state:
+        record = st.selectbox(
+            "Voices trained earlier",
+            earlier,
+            key=f"{page_id}.voice_earlier",
+            format_func=lambda r: f"run {r.id} · {r.params.get('corpus')} · {r.status}",
+        )
+        if st.button("Open", key=f"{page_id}.voice_open"):
+            with user_errors():
+                state.update(voice=load_voice(workspace, record.id), voice_run=record.id)
+            st.rerun()
+    trained: TrainedGPT | None = state.get("voice")
+    if trained is None:
+        return
+    st.success(
+        f"Voice from run {state['voice_run']}: {trained.steps} steps, "
+        f"validation loss {trained.val_loss:.3f}.",
+        icon=":material/check:",
+    )
+    scene = st.text_area(
+        "Scene to continue (Fountain)", _scene_prompt(draft), height=200, key=f"{page_id}.voice_scene"
+    )
+    chars, temperature = st.columns(2)
+    options = VoiceOptions(
+        chars=int(chars.number_input("Characters to add", 20, 3000, 400, key=f"{page_id}.voice_chars")),
+        temperature=temperature.slider("Temperature", 0.1, 1.5, 0.8, 0.05, key=f"{page_id}.voice_temp"),
+        seed=int(st.session_state.get(f"{page_id}.voice_seed", 0)),
+    )
+    if st.button("Continue the scene", key=f"{page_id}.voice_continue", icon=":material/auto_awesome:"):
+        with user_errors():
+            state["continuation"] = continue_scene(trained, scene, options)
+    result = state.get("continuation")
+    if result is not None:
+        if result.dropped_characters:
+            st.caption(f"Characters the model never saw were skipped: {result.dropped_characters!r}")
+        st.code(result.text, language=None, wrap_lines=True)
+        st.download_button(
+            "Download (.fountain)",
+            result.text,
+            file_name="continued-scene.fountain",
+            mime="text/plain",
+            key=f"{page_id}.voice_download",
+            icon=":material/download:",
+        )

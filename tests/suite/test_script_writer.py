@@ -1,0 +1,123 @@
+"""Script Writer page (AppTest). The language model is the schema-filling test double, injected where
+the page asks the suite for its model, so the page logic runs in seconds; the browser test drives
+the same page with the bundled SmolLM2 model."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+import suite.resources
+from domains.entertainment.scripts import Draft, validate
+from suite.workspace import Workspace
+from tests.domains.entertainment.scripted_lm import ScriptedGenerator
+
+PAGE = "pages/script_writer.py"
+KEY = "script-writer"
+TIMEOUT_S = 120
+
+
+@pytest.fixture
+def writer_page(app: AppTest, aigc_home: Path, monkeypatch: pytest.MonkeyPatch) -> AppTest:
+    double = ScriptedGenerator(repeat_share=0.3)
+    monkeypatch.setattr(suite.resources, "get_text_generator", lambda config=None: double)
+    app.switch_page(PAGE).run()
+    assert not app.exception, app.exception
+    return app
+
+
+def _draft(app: AppTest) -> Draft:
+    return app.session_state[KEY]["draft"]
+
+
+def _write_whole_draft(app: AppTest, scenes: int = 2) -> AppTest:
+    app.number_input(key=f"{KEY}.scenes").set_value(scenes)
+    app.number_input(key=f"{KEY}.lines").set_value(3)
+    app.button(key=f"{KEY}.write_all").click()
+    return app.run(timeout=TIMEOUT_S)  # the page polls the background job until the draft is written
+
+
+def test_whole_draft_is_written_recorded_and_downloadable(writer_page: AppTest, aigc_home: Path) -> None:
+    app = _write_whole_draft(writer_page)
+    assert not app.exception, app.exception
+    draft = _draft(app)
+    assert draft.complete and len(draft.outline) == 2 and validate(draft.to_screenplay()) == []
+    subheaders = [s.value for s in app.subheader]
+    assert subheaders == ["1 · Logline", "2 · Title and characters", "3 · Outline", "4 · Scenes"]
+    assert app.text_input(key=f"{KEY}.title.1").value == draft.title
+    downloads = {d.proto.label for d in app.get("download_button")}
+    assert {"Fountain", "PDF", "HTML"} <= downloads
+    record = Workspace(aigc_home).get_run(1)
+    assert record.capability == "script.draft" and record.status == "done"
+    assert {"draft.json", "draft.fountain", "draft.html", "draft.pdf"} <= set(record.artifacts)
+    assert record.metrics["scenes_valid"] == 2 and record.metrics["repeated_lines_clean"] == 0
+
+
+def test_edit_regenerate_save_and_reopen(writer_page: AppTest, aigc_home: Path) -> None:
+    app = _write_whole_draft(writer_page)
+    first = _draft(app)
+    app.text_input(key=f"{KEY}.title.1").set_value("Harbour Lights")
+    app.text_area(key=f"{KEY}.scene.0.1").set_value("Waves.\n\nANNA\nWe go tonight.\n")
+    app.run()
+    edited = _draft(app)
+    assert edited.title == "Harbour Lights" and edited.scenes[0].edited
+    assert [e.text for e in edited.scenes[0].body] == ["Waves.", "ANNA", "We go tonight."]
+
+    app.button(key=f"{KEY}.regen_scene.1").click()
+    app.run(timeout=TIMEOUT_S)
+    assert not app.exception, app.exception
+    regenerated = _draft(app)
+    assert regenerated.scenes[0] == edited.scenes[0] and regenerated.title == "Harbour Lights"
+    assert regenerated.scenes[1] != first.scenes[1] and regenerated.versions == {"scene:1": 1}
+
+    app.button(key=f"{KEY}.save").click()
+    app.run()
+    runs = Workspace(aigc_home).list_runs(capability="script.draft")
+    assert [r.params["action"] for r in runs] == [
+        "edit",
+        "regenerate scene:1",
+        "write title+cast+outline+scenes",
+    ]
+
+    fresh = AppTest.from_file(app._script_path, default_timeout=60)
+    fresh.switch_page(PAGE).run()
+    fresh.selectbox(key=f"{KEY}.reopen").set_value(fresh.selectbox(key=f"{KEY}.reopen").options[0])
+    fresh.button(key=f"{KEY}.open").click().run()
+    assert not fresh.exception, fresh.exception
+    assert fresh.session_state[KEY]["draft"] == regenerated
+
+
+def test_empty_or_huge_logline_is_refused_before_any_work(writer_page: AppTest, aigc_home: Path) -> None:
+    writer_page.text_area(key=f"{KEY}.logline").set_value("   ").run()
+    assert any("logline is empty" in e.value for e in writer_page.error)
+    assert writer_page.button(key=f"{KEY}.write_all").disabled
+    assert Workspace(aigc_home).count_runs() == 0
+
+
+def test_voice_tab_refuses_a_binary_corpus(writer_page: AppTest, aigc_home: Path) -> None:
+    png = b"\x89PNG\r\n\x1a\n\x00\x00" + bytes(range(256)) * 4
+    writer_page.file_uploader(key=f"{KEY}.voice_corpus").set_value(("scripts.txt", png, "text/plain")).run()
+    assert any("binary" in e.value for e in writer_page.error)
+    assert writer_page.get("button") and not [b for b in writer_page.button if b.key == f"{KEY}.voice_train"]
+    assert Workspace(aigc_home).count_runs() == 0
+
+
+def test_voice_trains_on_scripts_and_continues_the_draft_scene(writer_page: AppTest, aigc_home: Path) -> None:
+    from tests.domains.entertainment.test_voice import CORPUS
+
+    app = writer_page
+    app.file_uploader(key=f"{KEY}.voice_corpus").set_value(("mine.fountain", CORPUS.encode(), "text/plain"))
+    app.selectbox(key=f"{KEY}.voice_preset").set_value("tiny")
+    app.slider(key=f"{KEY}.voice_seconds").set_value(5).run()
+    assert any("80 scene headings" in c.value for c in app.caption)
+    app.button(key=f"{KEY}.voice_train").click().run(timeout=TIMEOUT_S)
+    assert not app.exception, app.exception
+    assert any("validation loss" in s.value for s in app.success)
+    app.number_input(key=f"{KEY}.voice_chars").set_value(60)
+    app.button(key=f"{KEY}.voice_continue").click().run()
+    text = app.code[0].value
+    assert text.startswith("INT. KITCHEN - NIGHT") and len(text) == len("INT. KITCHEN - NIGHT\n\nANNA\n") + 60
+    runs = Workspace(aigc_home).list_runs(capability="script.voice")
+    assert len(runs) == 1 and runs[0].artifacts == ["model"] and runs[0].params["scene_headings"] == 80
