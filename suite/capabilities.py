@@ -66,4 +66,12 @@ CAPABILITIES: tuple[Capability, ...] = (
         icon=":material/chat:",
         summary="Chat with the local language model or your own endpoint; train a small GPT on your text.",
     ),
+    Capability(
+        id="recommender",
+        title="Recommender",
+        section="Customer Service",
+        page="pages/recommender.py",
+        icon=":material/recommend:",
+        summary="Compare recommenders on held-out users, serve top-N with reasons and personalised copy.",
+    ),
 )
