@@ -25,7 +25,7 @@ from suite.resources import get_recs_demo, get_recs_upload, get_text_generator
 
 __all__ = ["render_comparison", "render_job", "render_recommend", "render_settings", "render_similar"]
 
-DEFAULT_MODELS = ["popularity", "item-knn", "ease", "als", "mult-vae"]
+DEFAULT_MODELS = ["popularity", "item-knn", "ease", "als"]
 PROTOCOL_LABELS = {"strong": "Held-out users (Mult-VAE paper)", "random": "Random 8:1:1 (RecBole)"}
 COPY_ITEMS = 3
 

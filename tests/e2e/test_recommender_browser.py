@@ -25,7 +25,7 @@ def test_recommender_compares_models_and_recommends_with_reasons(
         timeout=TRAIN_TIMEOUT_MS
     )
     table = page.get_by_test_id("stDataFrame").first
-    expect(table.locator("td", has_text="Mult-VAE")).to_be_attached()
+    expect(table.locator("td", has_text="ALS")).to_be_attached()
     expect(table.locator("td", has_text="EASE")).to_be_attached()
 
     recommendations = page.get_by_test_id("stDataFrame").nth(1)

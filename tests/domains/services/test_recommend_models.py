@@ -137,3 +137,14 @@ def test_compare_scores_models_and_stops_cleanly(clustered: Interactions) -> Non
     assert stopped.stopped and len(stopped.scores) < 4 and stopped.explainer is not None
     with pytest.raises(InputError, match="unknown model"):
         CompareSpec(models=("nope",))
+
+
+def test_als_conjugate_gradient_reaches_the_exact_solve() -> None:
+    from domains.services.recommend.factor import als_cg_rows, als_solve_rows
+
+    rng = np.random.default_rng(2)
+    matrix = sp.csr_matrix((rng.random((15, 20)) < 0.3).astype(np.float32))
+    fixed = rng.normal(size=(20, 6))
+    exact = als_solve_rows(matrix, fixed, alpha=5.0, l2=0.5)
+    cg = als_cg_rows(matrix, fixed, np.zeros((15, 6)), alpha=5.0, l2=0.5, steps=6)  # exact after F steps
+    assert cg == pytest.approx(exact, rel=1e-5, abs=1e-6)
