@@ -29,7 +29,9 @@ def register(commands: Any) -> None:
     sub = parser.add_subparsers(dest="recs_command", required=True, metavar="ACTION")
 
     train = sub.add_parser("train", help="train and compare recommenders as a workspace run")
-    train.add_argument("data", help="interactions CSV (user, item[, rating, timestamp]) or 'demo' (MovieLens)")
+    train.add_argument(
+        "data", help="interactions CSV (user, item[, rating, timestamp]) or 'demo' (MovieLens)"
+    )
     train.add_argument("--items", type=Path, help="item metadata CSV (item, title, categories, text)")
     train.add_argument(
         "--model", action="append", choices=MODEL_NAMES, help="repeat for several (default: ease)"
@@ -65,7 +67,12 @@ def register(commands: Any) -> None:
 
 
 def _load_data(args: argparse.Namespace) -> Any:
-    from domains.services.recommend import build_interactions, load_demo, read_interactions_csv, read_items_csv
+    from domains.services.recommend import (
+        build_interactions,
+        load_demo,
+        read_interactions_csv,
+        read_items_csv,
+    )
 
     if args.data == "demo":
         return load_demo(
@@ -90,8 +97,9 @@ def train_command(args: argparse.Namespace) -> int:
     from suite.runners.recommend import train_and_record
 
     data = _load_data(args)
-    spec = CompareSpec(models=tuple(args.model or ["ease"]), protocols=tuple(args.protocol or ["strong"]),
-                       seed=args.seed)
+    spec = CompareSpec(
+        models=tuple(args.model or ["ease"]), protocols=tuple(args.protocol or ["strong"]), seed=args.seed
+    )
     progress = TerminalProgress()
     with stop_on_interrupt() as stop:
         outcome = train_and_record(Workspace.from_env(), data, spec, progress, stop)

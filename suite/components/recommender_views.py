@@ -32,9 +32,7 @@ COPY_ITEMS = 3
 
 def render_settings(page_id: str) -> tuple[Callable[[], Interactions] | None, CompareSpec | None]:
     """Data source and models; returns a loader for the data and the spec (None when incomplete)."""
-    source = st.radio(
-        "Data", ["MovieLens demo", "Upload CSV"], horizontal=True, key=f"{page_id}.source"
-    )
+    source = st.radio("Data", ["MovieLens demo", "Upload CSV"], horizontal=True, key=f"{page_id}.source")
     loader: Callable[[], Interactions] | None = get_recs_demo
     if source == "Upload CSV":
         upload = st.file_uploader(
@@ -51,13 +49,19 @@ def render_settings(page_id: str) -> tuple[Callable[[], Interactions] | None, Co
             return None, None
         try:
             uploaded = get_recs_upload(
-                upload.getvalue(), items.getvalue() if items is not None else None, min_rating or None, upload.name
+                upload.getvalue(),
+                items.getvalue() if items is not None else None,
+                min_rating or None,
+                upload.name,
             )
         except SuiteError as exc:
             st.error(str(exc), icon=":material/error:")
             return None, None
         notes = uploaded.notes
-        st.caption(f"Kept {notes['kept_interactions']:,} positives of {notes['users']:,} users on {notes['items']:,} items.")
+        st.caption(
+            f"Kept {notes['kept_interactions']:,} positives of {notes['users']:,} users "
+            f"on {notes['items']:,} items."
+        )
         loader = lambda: uploaded  # noqa: E731
     else:
         st.caption(
@@ -105,8 +109,11 @@ def render_comparison(page_id: str, run_id: int, table: pd.DataFrame) -> None:
         metrics = [m for m in (*PROTOCOL_METRICS[protocol], "coverage@10") if m in rows.columns]
         long = rows.melt(id_vars=["model"], value_vars=metrics, var_name="metric", value_name="value")
         figure = px.bar(long, x="metric", y="value", color="model", barmode="group", height=320)
-        figure.update_layout(title=PROTOCOL_LABELS[protocol], margin={"l": 10, "r": 10, "t": 40, "b": 10},
-                             legend={"orientation": "h"})
+        figure.update_layout(
+            title=PROTOCOL_LABELS[protocol],
+            margin={"l": 10, "r": 10, "t": 40, "b": 10},
+            legend={"orientation": "h"},
+        )
         column.plotly_chart(figure, key=f"{page_id}.chart.{protocol}")
     st.download_button(
         "Download metrics (CSV)",
@@ -153,7 +160,9 @@ def render_recommend(page_id: str, run_id: int, bundle: RecommenderBundle) -> No
     st.dataframe(frame, hide_index=True, width="stretch", key=f"{page_id}.recs")
     explainer = items[0].explained_by if items else ""
     if explainer and explainer != MODELS[model].label:
-        st.caption(f"Reasons come from {explainer} weights ({MODELS[model].label} has no item-to-item weights).")
+        st.caption(
+            f"Reasons come from {explainer} weights ({MODELS[model].label} has no item-to-item weights)."
+        )
     st.download_button(
         "Download recommendations (CSV)",
         frame.to_csv(index=False),

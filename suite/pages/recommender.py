@@ -38,8 +38,13 @@ with settings:
     job: BackgroundJob | None = state.get("job")
     busy = job is not None and job.running
     ready = loader is not None and spec is not None
-    if st.button("Train and compare", type="primary", key=f"{PAGE_ID}.train", disabled=busy or not ready,
-                 width="stretch"):
+    if st.button(
+        "Train and compare",
+        type="primary",
+        key=f"{PAGE_ID}.train",
+        disabled=busy or not ready,
+        width="stretch",
+    ):
         with user_errors():
             data = loader()  # type: ignore[misc]  # checked (and cached) before the job starts
             run_spec = spec

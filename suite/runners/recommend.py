@@ -26,7 +26,14 @@ from shared_models.exceptions import InputError
 from shared_models.progress import ProgressCallback
 from suite.workspace import RunCancelled, RunRecord, Workspace
 
-__all__ = ["BUNDLE_ARTIFACT", "CAPABILITY", "RecsOutcome", "list_recs_runs", "open_bundle", "train_and_record"]
+__all__ = [
+    "BUNDLE_ARTIFACT",
+    "CAPABILITY",
+    "RecsOutcome",
+    "list_recs_runs",
+    "open_bundle",
+    "train_and_record",
+]
 
 CAPABILITY = "recs.train"
 BUNDLE_ARTIFACT = "bundle"

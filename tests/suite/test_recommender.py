@@ -16,6 +16,11 @@ PAGE = "pages/recommender.py"
 TRAIN_TIMEOUT_S = 180  # demo data, two models, both fitted twice, on 2 shared cores
 
 
+def _frame(app: AppTest, column: str):
+    """The first dataframe on the page that has ``column``."""
+    return next(d.value for d in app.dataframe if column in d.value.columns)
+
+
 def test_cli_model_names_match_the_registry() -> None:
     assert set(MODEL_NAMES) == set(MODELS)
 
@@ -29,19 +34,19 @@ def test_page_trains_compares_and_recommends_with_reasons(app: AppTest, aigc_hom
     app.run(timeout=TRAIN_TIMEOUT_S)  # polls (st.rerun) until the job has finished
     assert not app.exception, app.exception
     assert [s.value for s in app.subheader] == ["Run 1: model comparison"]
-    table = app.dataframe(key="recommender.table").value.set_index("model")
+    table = _frame(app, "recall@20").set_index("model")
     assert table.loc["EASE", "recall@20"] > table.loc["Popularity", "recall@20"]
-    recs = app.dataframe(key="recommender.recs").value
+    recs = _frame(app, "because you liked")
     assert len(recs) == 10 and recs["because you liked"].str.len().gt(0).all()
     downloads = {d.proto.label for d in app.get("download_button")}
     assert {"Download metrics (CSV)", "Download recommendations (CSV)"} <= downloads
-    similar = app.dataframe(key="recommender.similar").value
+    similar = _frame(app, "similarity")
     assert len(similar) == 10 and similar["similarity"].is_monotonic_decreasing
 
     app.radio(key="recommender.who").set_value("A new user").run()
     assert any("Pick a few items" in i.value for i in app.info)
     app.multiselect(key="recommender.likes").set_value([0, 1, 2]).run()
-    new = app.dataframe(key="recommender.recs").value
+    new = _frame(app, "because you liked")
     picked = set(app.multiselect(key="recommender.likes").options[:3])
     assert len(new) == 10 and not set(new["title"]) & picked
 
@@ -55,7 +60,9 @@ def test_page_checks_uploads_before_training(app: AppTest, aigc_home: Path) -> N
     app.switch_page(PAGE).run()
     app.radio(key="recommender.source").set_value("Upload CSV").run()
     assert app.button(key="recommender.train").disabled  # nothing uploaded yet
-    app.file_uploader(key="recommender.upload").set_value(("x.csv", b"user,item\n1,2\n1,2\n", "text/csv")).run()
+    app.file_uploader(key="recommender.upload").set_value(
+        ("x.csv", b"user,item\n1,2\n1,2\n", "text/csv")
+    ).run()
     assert not app.exception
     assert any("duplicate (user, item) pairs" in e.value for e in app.error)
     assert app.button(key="recommender.train").disabled
@@ -80,8 +87,21 @@ def test_cli_trains_then_recommends_from_the_saved_run(
     aigc_home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     path = _write_csv(tmp_path)
-    args = ["recs", "train", str(path), "--items", str(tmp_path / "items.csv"), "--model", "ease",
-            "--model", "item-knn", "--min-user-items", "3", "--min-item-users", "2"]
+    args = [
+        "recs",
+        "train",
+        str(path),
+        "--items",
+        str(tmp_path / "items.csv"),
+        "--model",
+        "ease",
+        "--model",
+        "item-knn",
+        "--min-user-items",
+        "3",
+        "--min-item-users",
+        "2",
+    ]
     assert main(args) == 0
     out = capsys.readouterr().out
     assert out.startswith("run 1:") and "EASE" in out and "ndcg@100" in out

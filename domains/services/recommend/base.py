@@ -79,8 +79,10 @@ def top_n(scores: np.ndarray, n: int, exclude: sp.csr_matrix | None = None) -> t
         coo = exclude.tocoo()
         scores[coo.row, coo.col] = -np.inf
     n = min(n, scores.shape[1])
-    part = np.argpartition(-scores, n - 1, axis=1)[:, :n] if n < scores.shape[1] else np.tile(
-        np.arange(scores.shape[1]), (scores.shape[0], 1)
+    part = (
+        np.argpartition(-scores, n - 1, axis=1)[:, :n]
+        if n < scores.shape[1]
+        else np.tile(np.arange(scores.shape[1]), (scores.shape[0], 1))
     )
     picked = np.take_along_axis(scores, part, axis=1)
     # lexsort: primary key descending score, secondary ascending index, so results are deterministic

@@ -75,7 +75,9 @@ class RecommenderBundle:
         chosen = self.model(model)
         user = self.data.user_index(user_id)
         items, scores = chosen.recommend([user], n)
-        return explain(chosen, self.explainer, self.data, self.data.history(user), items[0], scores[0], max_reasons)
+        return explain(
+            chosen, self.explainer, self.data, self.data.history(user), items[0], scores[0], max_reasons
+        )
 
     def recommend_new_user(
         self, item_ids: list[str], n: int = 10, model: str | None = None, max_reasons: int = 3

@@ -127,14 +127,21 @@ def _latency_ms(model: Recommender, users: np.ndarray) -> float:
 
 
 def evaluate_model(
-    model: Recommender, data: Interactions, protocol: Protocol, seed: int = 0, use_validation: bool = False,
-    on_progress: ProgressCallback | None = None, stop: threading.Event | None = None,
+    model: Recommender,
+    data: Interactions,
+    protocol: Protocol,
+    seed: int = 0,
+    use_validation: bool = False,
+    on_progress: ProgressCallback | None = None,
+    stop: threading.Event | None = None,
 ) -> ModelScore:
     """Fit ``model`` on the protocol's training part and score it (see `evaluate` for the protocols)."""
     texts = data.item_texts() if model.needs_text else None
     if protocol == "strong":
         split = strong_generalisation_split(data.matrix, seed=seed)
-        given, scored = (split.valid_in, split.valid_out) if use_validation else (split.test_in, split.test_out)
+        given, scored = (
+            (split.valid_in, split.valid_out) if use_validation else (split.test_in, split.test_out)
+        )
         start = time.perf_counter()
         model.fit(split.train, texts, on_progress, stop)
         seconds = time.perf_counter() - start
@@ -207,7 +214,9 @@ def compare_models(
             label = f"{'held-out users' if protocol == 'strong' else 'random 8:1:1'}: {MODELS[name].label}"
             forward(label)(Progress(0, 1, "fitting"))
             scores.append(
-                evaluate_model(spec.build(name), data, protocol, spec.seed, spec.use_validation, forward(label))
+                evaluate_model(
+                    spec.build(name), data, protocol, spec.seed, spec.use_validation, forward(label)
+                )
             )
             done += 1
     models: dict[str, Recommender] = {}
@@ -219,8 +228,9 @@ def compare_models(
                 break
             label = f"all data: {MODELS[name].label}"
             forward(label)(Progress(0, 1, "fitting"))
-            models[name] = spec.build(name).fit(data.matrix, texts if MODELS[name].needs_text else None,
-                                                forward(label), None)
+            models[name] = spec.build(name).fit(
+                data.matrix, texts if MODELS[name].needs_text else None, forward(label), None
+            )
             done += 1
         explainer = ItemKNN().fit(data.matrix)  # cheap, and every served list needs reasons
     return Comparison(scores, models, explainer, data, stopped=halted())

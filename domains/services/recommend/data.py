@@ -223,7 +223,9 @@ def read_items_csv(data: bytes | str | os.PathLike[str]) -> pd.DataFrame:
         raise InputError("the item metadata file needs at least one of the columns title, categories, text")
     ids = frame[item_col].fillna("").str.strip()
     if (ids == "").any():
-        raise InputError(f"the item metadata file has rows without an item id (first at row {_row(ids == '')})")
+        raise InputError(
+            f"the item metadata file has rows without an item id (first at row {_row(ids == '')})"
+        )
     if ids.duplicated().any():
         raise InputError(f"the item metadata file lists item {ids[ids.duplicated()].iloc[0]!r} twice")
     out = pd.DataFrame(index=pd.Index(ids, name="item"))

@@ -107,7 +107,7 @@ def strong_generalisation_split(
         given, scored = [], []
         for user in users:
             items = rng.permutation(_rows(matrix, user))
-            cut = max(1, min(items.size - 1, int(round(fold_in * items.size))))
+            cut = max(1, min(items.size - 1, round(fold_in * items.size)))
             given.append(np.sort(items[:cut]))
             scored.append(np.sort(items[cut:]))
         return _build(given, n_items), _build(scored, n_items)

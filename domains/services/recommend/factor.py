@@ -25,9 +25,7 @@ from shared_models.trainer import Batch, TrainConfig, TrainingTask, seed_everyth
 __all__ = ["ALS", "BPR", "als_cg_rows", "als_solve_rows"]
 
 
-def als_solve_rows(
-    matrix: sp.csr_matrix, fixed: np.ndarray, alpha: float, l2: float
-) -> np.ndarray:
+def als_solve_rows(matrix: sp.csr_matrix, fixed: np.ndarray, alpha: float, l2: float) -> np.ndarray:
     """Exact ALS update of every row's vector given the other side's vectors ``fixed``.
 
     Hu et al.'s objective with preference 1 on observed entries and confidence ``1 + alpha * r``:

@@ -81,7 +81,12 @@ class MultVAETask(TrainingTask):
     """One step: multinomial log-likelihood plus the annealed KL term, on a batch of user rows."""
 
     def __init__(
-        self, net: MultVAENet, matrix: sp.csr_matrix, lr: float, weight_decay: float, beta_cap: float,
+        self,
+        net: MultVAENet,
+        matrix: sp.csr_matrix,
+        lr: float,
+        weight_decay: float,
+        beta_cap: float,
         anneal_steps: int,
     ) -> None:
         self.net, self.matrix = net, matrix
@@ -100,7 +105,12 @@ class MultVAETask(TrainingTask):
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
         self.optimizer.step()
-        return {"loss": float(loss.detach()), "nll": float(nll.detach()), "kl": float(kl.detach()), "beta": beta}
+        return {
+            "loss": float(loss.detach()),
+            "nll": float(nll.detach()),
+            "kl": float(kl.detach()),
+            "beta": beta,
+        }
 
 
 @register
@@ -179,7 +189,9 @@ class MultVAE(Recommender):
 
     def save_to(self, folder: Path) -> None:
         """Save the network through the shared model store (safetensors + card)."""
-        card = ModelCard(kind=STORE_KIND, config=asdict(self.net_.config), extra={"params": self.get_params()})
+        card = ModelCard(
+            kind=STORE_KIND, config=asdict(self.net_.config), extra={"params": self.get_params()}
+        )
         save_model(folder, self.net_, card)
 
     def load_from(self, folder: Path, train: sp.csr_matrix) -> None:

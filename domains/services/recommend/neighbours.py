@@ -149,7 +149,9 @@ class EASE(WeightedItemModel):
         if self.l2 <= 0:
             raise InputError(f"EASE's l2 must be positive, got {self.l2}")
         if matrix.shape[1] > MAX_EASE_ITEMS:
-            raise ResourceLimitError(f"EASE inverts an items x items matrix; {matrix.shape[1]:,} items is too many")
+            raise ResourceLimitError(
+                f"EASE inverts an items x items matrix; {matrix.shape[1]:,} items is too many"
+            )
         report(on_progress, stop, 0, 1, "solving the closed form")
         self.weights_ = ease_weights(matrix, self.l2)
         report(on_progress, stop, 1, 1, "solved")

@@ -3,7 +3,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from domains.services.recommend import build_interactions, data as data_module, read_interactions_csv, read_items_csv
+from domains.services.recommend import (
+    build_interactions,
+    read_interactions_csv,
+    read_items_csv,
+)
+from domains.services.recommend import (
+    data as data_module,
+)
 from shared_models.exceptions import InputError, ResourceLimitError
 
 GOOD = b"user,item,rating,timestamp\n1,10,5,100\n1,11,3,101\n2,10,4,2020-01-02\n"

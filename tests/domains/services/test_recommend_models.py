@@ -52,7 +52,9 @@ def test_registry_holds_the_eight_models() -> None:
 
 @pytest.mark.parametrize("name", sorted(MODELS))
 class TestEveryModel:
-    def test_recommends_unseen_items_deterministically(self, name: str, models: dict, clustered: Interactions):
+    def test_recommends_unseen_items_deterministically(
+        self, name: str, models: dict, clustered: Interactions
+    ):
         model = models[name]
         items, scores = model.recommend([0, 1, 2], n=5)
         assert items.shape == (3, 5) and np.all(np.diff(scores, axis=1) <= 1e-9)
@@ -69,8 +71,9 @@ class TestEveryModel:
         similar, _ = model.similar_items(4, n=3)
         assert len(similar) == 3 and 4 not in similar
 
-    def test_save_and_load_give_the_same_lists(self, name: str, models: dict, clustered: Interactions,
-                                               tmp_path: Path):
+    def test_save_and_load_give_the_same_lists(
+        self, name: str, models: dict, clustered: Interactions, tmp_path: Path
+    ):
         bundle = RecommenderBundle(clustered, {name: models[name]}, models["item-knn"])
         save_bundle(tmp_path / "bundle", bundle)
         assert not list(tmp_path.rglob("*.pkl")) and not list(tmp_path.rglob("*.pt"))
@@ -89,7 +92,9 @@ def test_collaborative_models_find_each_users_taste_group(models: dict, clustere
     block = 10
     for name in ("item-knn", "ease", "als", "bpr", "mult-vae", "hybrid"):
         items, _ = models[name].recommend(np.arange(clustered.n_users), n=3)
-        groups = np.array([int(clustered.item_ids[i][1:]) // block for i in items.ravel()]).reshape(items.shape)
+        groups = np.array([int(clustered.item_ids[i][1:]) // block for i in items.ravel()]).reshape(
+            items.shape
+        )
         users = np.array([int(u[1:]) % 3 for u in clustered.user_ids])
         share = np.mean(groups == users[:, None])
         assert share > 0.8, (name, share)
