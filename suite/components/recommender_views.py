@@ -173,14 +173,17 @@ def render_recommend(page_id: str, run_id: int, bundle: RecommenderBundle) -> No
     if st.button(f"Write personalised copy for the top {COPY_ITEMS}", key=f"{page_id}.copy"):
         with user_errors(), st.spinner("The language model is writing…"):
             lm = get_text_generator()
-            for item in items[:COPY_ITEMS]:
-                text = str(data.items["text"].iat[item.item])
-                pitch = write_pitch(lm, item, description=text)
-                st.markdown(f"**{item.title}**: {pitch.text}")
-                if pitch.fallback:
-                    st.caption("Every generated sentence named facts not in the metadata; built from it.")
-                elif pitch.removed:
-                    st.caption(f"Removed {len(pitch.removed)} sentence(s) naming facts not in the metadata.")
+            pitches = [
+                (item, write_pitch(lm, item, description=str(data.items["text"].iat[item.item])))
+                for item in items[:COPY_ITEMS]
+            ]
+        st.subheader("Personalised copy")
+        for item, pitch in pitches:
+            st.markdown(f"**{item.title}**: {pitch.text}")
+            if pitch.fallback:
+                st.caption("Every generated sentence named facts not in the metadata; built from it.")
+            elif pitch.removed:
+                st.caption(f"Removed {len(pitch.removed)} sentence(s) naming facts not in the metadata.")
 
 
 def render_similar(page_id: str, bundle: RecommenderBundle) -> None:
