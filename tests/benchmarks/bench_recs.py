@@ -8,6 +8,7 @@ Usage: ``python -m tests.benchmarks recs``
 from __future__ import annotations
 
 import os
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -30,9 +31,8 @@ ML100K = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "ml-10
 MODELS_BENCHED = ("popularity", "item-knn", "ease", "als", "bpr", "mult-vae", "content", "hybrid")
 EASE_GRID = (50.0, 100.0, 200.0, 400.0, 800.0)
 VAE_GRID: tuple[dict[str, Any], ...] = (
-    {"epochs": 100, "weight_decay": 0.0},
-    {"epochs": 200, "weight_decay": 0.0},
-    {"epochs": 200, "weight_decay": 1e-5},
+    {"epochs": 60, "batch_size": 100, "weight_decay": 0.0},
+    {"epochs": 120, "batch_size": 100, "weight_decay": 0.0},
 )
 ALS_PARAMS = {"factors": 64, "l2": 10.0, "alpha": 10.0, "iterations": 15}
 
@@ -43,9 +43,15 @@ def _tune(data: Interactions, name: str, grid: list[dict[str, Any]], metric: str
     for params in grid:
         spec = CompareSpec(models=(name,), params={name: params}, fit_full=False, use_validation=True)
         value = compare_models(data, spec).scores[0].metrics[metric]
+        print(f"recs bench: {data.name} {name} {params} validation {metric}={value:.4f}", file=sys.stderr)
         if value > best_value:
             best, best_value = params, value
     return best
+
+
+def _log_stage(progress: Any) -> None:
+    if progress.message.endswith("(fitting)"):
+        print(f"recs bench: {progress.message} at {progress.elapsed_s:.0f}s", file=sys.stderr, flush=True)
 
 
 def _implicit_vs_suite(data: Interactions, label: str) -> list[Figure]:
@@ -101,7 +107,7 @@ def _bench_dataset(data: Interactions, label: str) -> list[Figure]:
     )
     models = tuple(m for m in MODELS_BENCHED if data.has_text or not MODELS[m].needs_text)
     spec = CompareSpec(models=models, protocols=("strong", "random"), params=params, fit_full=False)
-    result = compare_models(data, spec)
+    result = compare_models(data, spec, on_progress=_log_stage)
     for score in result.scores:
         model = MODELS[score.model].label
         for metric, value in score.metrics.items():

@@ -73,7 +73,9 @@ class Interactions:
 
     @property
     def has_text(self) -> bool:
-        return bool(self.items["text"].str.strip().astype(bool).any())
+        """Whether any item has a title, categories or text (what content models read)."""
+        columns = self.items[["title", "categories", "text"]].astype(str)
+        return bool(columns.apply(lambda c: c.str.strip().astype(bool)).to_numpy().any())
 
     def user_index(self, user_id: str | int) -> int:
         key = str(user_id)

@@ -78,6 +78,7 @@ def test_binarises_filters_and_keeps_metadata() -> None:
     assert set(np.unique(data.matrix.data)) == {1.0}
     assert data.title(data.item_index("i0")) == "Alpha" and data.title(data.item_index("i3")) == "i3"
     assert data.item_texts()[data.item_index("i0")] == "Alpha. Drama, Comedy"
+    assert data.has_text and not build_interactions(frame, min_user_items=2, min_item_users=2).has_text
     with pytest.raises(InputError, match="no usable interactions"):
         build_interactions(frame, min_rating=6)
     with pytest.raises(InputError, match="unknown user 'nobody'"):

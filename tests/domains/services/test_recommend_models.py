@@ -142,6 +142,14 @@ def test_compare_scores_models_and_stops_cleanly(clustered: Interactions) -> Non
     assert stopped.stopped and len(stopped.scores) < 4 and stopped.explainer is not None
     with pytest.raises(InputError, match="unknown model"):
         CompareSpec(models=("nope",))
+    bare = Interactions(
+        clustered.matrix,
+        clustered.user_ids,
+        clustered.item_ids,
+        clustered.items.assign(title="", categories="", text=""),
+    )
+    with pytest.raises(InputError, match="content need item metadata"):
+        compare_models(bare, CompareSpec(models=("content",)))
 
 
 def test_als_conjugate_gradient_reaches_the_exact_solve() -> None:
