@@ -128,8 +128,13 @@ def render_recommend(page_id: str, run_id: int, bundle: RecommenderBundle) -> No
     """Pick a model and a user (or build a new one): top-N with reasons, copy and a CSV download."""
     data = bundle.data
     left, right = st.columns([1, 1])
+    names = list(bundle.models)
     model = left.selectbox(
-        "Model", list(bundle.models), format_func=lambda n: MODELS[n].label, key=f"{page_id}.serve_model"
+        "Model",
+        names,
+        index=names.index("ease") if "ease" in names else 0,  # the strongest model by default
+        format_func=lambda n: MODELS[n].label,
+        key=f"{page_id}.serve_model",
     )
     n = right.slider("How many", 5, 50, 10, key=f"{page_id}.n")
     who = st.radio("For", ["A known user", "A new user"], horizontal=True, key=f"{page_id}.who")

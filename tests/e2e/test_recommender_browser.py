@@ -39,10 +39,11 @@ def test_recommender_compares_models_and_recommends_with_reasons(
         rows = list(csv.DictReader(handle))
     assert len(rows) == 10 and all(r["because you liked"] for r in rows)
 
-    page.get_by_role("button", name=re.compile(r"Write personalised copy")).click()
-    expect(page.get_by_role("heading", name="Personalised copy")).to_be_visible(timeout=COPY_TIMEOUT_MS)
     page.wait_for_timeout(500)  # let the charts paint before the README screenshot
     screenshot(page, "recommender")
+
+    page.get_by_role("button", name=re.compile(r"Write personalised copy")).click()
+    expect(page.get_by_role("heading", name="Personalised copy")).to_be_visible(timeout=COPY_TIMEOUT_MS)
 
     page.get_by_role("tab", name="Similar items").click()
     similar = page.get_by_test_id("stDataFrame").last
