@@ -10,7 +10,7 @@ from domains.services.recommend import MODELS
 from suite.cli import main
 from suite.commands.recs import MODEL_NAMES
 from suite.workspace import Workspace
-from tests.domains.services.conftest import clustered_frame
+from tests.domains.services.recs_data import clustered_frame
 
 PAGE = "pages/recommender.py"
 TRAIN_TIMEOUT_S = 180  # demo data, two models, both fitted twice, on 2 shared cores

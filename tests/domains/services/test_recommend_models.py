@@ -19,6 +19,7 @@ from domains.services.recommend import (
     save_bundle,
 )
 from shared_models.exceptions import InputError
+from tests.domains.services.recs_data import clustered_interactions
 
 # Small, fast settings per model: the shared suite checks behaviour, not tuned quality.
 FAST = {
@@ -29,6 +30,11 @@ FAST = {
     "hybrid": {"l2": 10.0},
     "item-knn": {"neighbours": 20},
 }
+
+
+@pytest.fixture(scope="module")
+def clustered() -> Interactions:
+    return clustered_interactions()
 
 
 def fitted(name: str, data: Interactions, seed: int = 0):

@@ -1,8 +1,10 @@
+"""Small synthetic interaction sets for the Recommender tests (not a conftest: the services package is
+shared with the chatbot's tests)."""
+
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-import pytest
 
 from domains.services.recommend import Interactions, build_interactions
 
@@ -32,7 +34,6 @@ def clustered_frame(users: int = 60, items: int = 30, seed: int = 0) -> tuple[pd
     return frame, meta
 
 
-@pytest.fixture(scope="session")
-def clustered() -> Interactions:
+def clustered_interactions() -> Interactions:
     frame, meta = clustered_frame()
     return build_interactions(frame, meta, min_user_items=3, min_item_users=2, name="clustered")
