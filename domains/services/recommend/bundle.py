@@ -113,11 +113,11 @@ def recommendations_frame(items: list[RecommendedItem]) -> pd.DataFrame:
     return pd.DataFrame(
         {
             "rank": [r.rank for r in items],
-            "item": [r.item_id for r in items],
             "title": [r.title for r in items],
+            "because you liked": ["; ".join(x.title for x in r.reasons) for r in items],
             "categories": [r.categories.replace("|", ", ") for r in items],
             "score": [round(r.score, 4) for r in items],
-            "because you liked": ["; ".join(x.title for x in r.reasons) for r in items],
+            "item": [r.item_id for r in items],
         }
     )
 
