@@ -82,4 +82,12 @@ CAPABILITIES: tuple[Capability, ...] = (
         icon=":material/movie:",
         summary="From a logline to a screenplay in Fountain, level by level; or train on your own scripts.",
     ),
+    Capability(
+        id="recommender",
+        title="Recommender",
+        section="Customer Service",
+        page="pages/recommender.py",
+        icon=":material/recommend:",
+        summary="Compare recommenders on held-out users, serve top-N with reasons and personalised copy.",
+    ),
 )

@@ -11,18 +11,30 @@ from typing import Literal
 import streamlit as st
 
 from domains.lab.image_lab import ImageModel
+from domains.services.recommend import (
+    Interactions,
+    RecommenderBundle,
+    build_interactions,
+    load_demo,
+    read_interactions_csv,
+    read_items_csv,
+)
 from shared_models.datasets import ImageDataset, UploadReport, load_dataset, load_image_zip
 from shared_models.lm import LMConfig, TextGenerator, build_text_generator
 from shared_models.store import ModelCard
 from suite.runners.image_lab import open_model
+from suite.runners.recommend import open_bundle
 from suite.workspace import Workspace, default_root
 
 __all__ = [
     "get_image_dataset",
+    "get_recs_demo",
+    "get_recs_upload",
     "get_text_generator",
     "get_uploaded_dataset",
     "get_workspace",
     "lm_cache_dir",
+    "open_recs_bundle",
     "open_run_model",
 ]
 
@@ -79,3 +91,25 @@ def get_uploaded_dataset(data: bytes, mode: Literal["L", "RGB"]) -> tuple[ImageD
 def open_run_model(root: str, run_id: int) -> tuple[ImageModel, ModelCard]:
     """A model saved by a Model Lab run, loaded once per process (no retraining)."""
     return open_model(Workspace(root), run_id)
+
+
+@st.cache_resource(show_spinner="Loading the MovieLens demo…")
+def get_recs_demo() -> Interactions:
+    """The Recommender's demo data (read-only, shared by all sessions)."""
+    return load_demo()
+
+
+@st.cache_resource(show_spinner="Checking the upload…", max_entries=4)
+def get_recs_upload(
+    interactions: bytes, items: bytes | None, min_rating: float | None, name: str
+) -> Interactions:
+    """Uploaded interactions (and optional item metadata), validated once per content."""
+    frame = read_interactions_csv(interactions)
+    meta = read_items_csv(items) if items is not None else None
+    return build_interactions(frame, meta, min_rating=min_rating, name=name)
+
+
+@st.cache_resource(show_spinner="Loading the models…", max_entries=8)
+def open_recs_bundle(root: str, run_id: int) -> RecommenderBundle:
+    """The models a Recommender run saved, loaded once per process (no retraining)."""
+    return open_bundle(Workspace(root), run_id)

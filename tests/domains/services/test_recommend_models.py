@@ -1,0 +1,169 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+from domains.services.recommend import (
+    EASE,
+    MODELS,
+    CompareSpec,
+    Interactions,
+    ItemKNN,
+    RecommenderBundle,
+    build_model,
+    compare_models,
+    load_bundle,
+    save_bundle,
+)
+from shared_models.exceptions import InputError
+from tests.domains.services.recs_data import clustered_interactions
+
+# Small, fast settings per model: the shared suite checks behaviour, not tuned quality.
+FAST = {
+    "bpr": {"epochs": 20, "factors": 16, "batch_size": 128},
+    "mult-vae": {"epochs": 40, "hidden": 64, "latent": 16, "batch_size": 16},
+    "als": {"factors": 8, "iterations": 10, "alpha": 2.0, "l2": 5.0},
+    "ease": {"l2": 10.0},
+    "hybrid": {"l2": 10.0},
+    "item-knn": {"neighbours": 20},
+}
+
+
+@pytest.fixture(scope="module")
+def clustered() -> Interactions:
+    return clustered_interactions()
+
+
+def fitted(name: str, data: Interactions, seed: int = 0):
+    params = dict(FAST.get(name, {}))
+    if "random_state" in MODELS[name].param_names():
+        params["random_state"] = seed
+    texts = data.item_texts() if MODELS[name].needs_text else None
+    return build_model(name, **params).fit(data.matrix, texts)
+
+
+@pytest.fixture(scope="module")
+def models(clustered: Interactions) -> dict:
+    return {name: fitted(name, clustered) for name in MODELS}
+
+
+def test_registry_holds_the_eight_models() -> None:
+    assert set(MODELS) == {"popularity", "item-knn", "ease", "als", "bpr", "mult-vae", "content", "hybrid"}
+    with pytest.raises(InputError, match="unknown model 'svd'; available"):
+        build_model("svd")
+
+
+@pytest.mark.parametrize("name", sorted(MODELS))
+class TestEveryModel:
+    def test_recommends_unseen_items_deterministically(
+        self, name: str, models: dict, clustered: Interactions
+    ):
+        model = models[name]
+        items, scores = model.recommend([0, 1, 2], n=5)
+        assert items.shape == (3, 5) and np.all(np.diff(scores, axis=1) <= 1e-9)
+        for row, user in zip(items, [0, 1, 2], strict=True):
+            assert not set(row) & set(clustered.history(user))
+        again = fitted(name, clustered).recommend([0, 1, 2], n=5)[0]
+        assert np.array_equal(items, again)
+
+    def test_new_user_fold_in_and_similar_items(self, name: str, models: dict, clustered: Interactions):
+        model = models[name]
+        picks = [0, 1, 2]
+        items, _ = model.recommend_history(picks, n=5)
+        assert len(items) == 5 and not set(items) & set(picks)
+        similar, _ = model.similar_items(4, n=3)
+        assert len(similar) == 3 and 4 not in similar
+
+    def test_save_and_load_give_the_same_lists(
+        self, name: str, models: dict, clustered: Interactions, tmp_path: Path
+    ):
+        bundle = RecommenderBundle(clustered, {name: models[name]}, models["item-knn"])
+        save_bundle(tmp_path / "bundle", bundle)
+        assert not list(tmp_path.rglob("*.pkl")) and not list(tmp_path.rglob("*.pt"))
+        loaded = load_bundle(tmp_path / "bundle")
+        before = [r.item_id for r in bundle.recommend_user("u3", 5, name)]
+        after = [r.item_id for r in loaded.recommend_user("u3", 5, name)]
+        assert before == after
+        picks = [clustered.item_ids[0], clustered.item_ids[1]]
+        assert [r.item_id for r in bundle.recommend_new_user(picks, 5, name)] == [
+            r.item_id for r in loaded.recommend_new_user(picks, 5, name)
+        ]
+
+
+def test_collaborative_models_find_each_users_taste_group(models: dict, clustered: Interactions) -> None:
+    """On three clean taste groups, every collaborative model fills a user's list from their group."""
+    block = 10
+    for name in ("item-knn", "ease", "als", "bpr", "mult-vae", "hybrid"):
+        items, _ = models[name].recommend(np.arange(clustered.n_users), n=3)
+        groups = np.array([int(clustered.item_ids[i][1:]) // block for i in items.ravel()]).reshape(
+            items.shape
+        )
+        users = np.array([int(u[1:]) % 3 for u in clustered.user_ids])
+        share = np.mean(groups == users[:, None])
+        assert share > 0.8, (name, share)
+
+
+def test_ease_equals_a_direct_ridge_solve_per_item() -> None:
+    rng = np.random.default_rng(1)
+    x = (rng.random((12, 6)) < 0.5).astype(np.float64)
+    l2 = 2.0
+    weights = EASE(l2).fit(sp.csr_matrix(x)).weights()
+    for i in range(6):
+        others = [j for j in range(6) if j != i]
+        a = x[:, others]
+        direct = np.linalg.solve(a.T @ a + l2 * np.eye(5), a.T @ x[:, i])
+        assert weights[others, i] == pytest.approx(direct, rel=1e-4, abs=1e-5)
+        assert weights[i, i] == 0.0
+
+
+def test_explanations_name_only_items_the_user_has(models: dict, clustered: Interactions) -> None:
+    bundle = RecommenderBundle(clustered, {n: models[n] for n in ("ease", "als")}, models["item-knn"])
+    for user in clustered.user_ids[:15]:
+        history = set(clustered.history(clustered.user_index(user)))
+        for name in ("ease", "als"):
+            for rec in bundle.recommend_user(user, 5, name):
+                assert rec.reasons, (user, name)
+                assert {r.item for r in rec.reasons} <= history
+                assert all(r.weight > 0 for r in rec.reasons)
+                assert rec.reason_text().startswith("because you liked ")
+    new = bundle.recommend_new_user(["i0", "i1"], 5, "ease")
+    assert all({r.item_id for r in rec.reasons} <= {"i0", "i1"} for rec in new)
+    assert new[0].explained_by == "EASE"
+    assert bundle.recommend_user("u0", 3, "als")[0].explained_by == ItemKNN.label
+
+
+def test_compare_scores_models_and_stops_cleanly(clustered: Interactions) -> None:
+    spec = CompareSpec(models=("popularity", "ease"), protocols=("strong", "random"), params=FAST)
+    result = compare_models(clustered, spec)
+    table = result.table().set_index(["model", "protocol"])
+    assert {"recall@20", "recall@50", "ndcg@100", "recall@10", "ndcg@10", "coverage@10"} <= set(table.columns)
+    assert table.loc[("EASE", "strong"), "ndcg@100"] > table.loc[("Popularity", "strong"), "ndcg@100"]
+    assert table.loc[("EASE", "random"), "ndcg@10"] > table.loc[("Popularity", "random"), "ndcg@10"]
+    assert set(result.models) == {"popularity", "ease"} and not result.stopped
+    calls = []
+    stopped = compare_models(clustered, spec, on_progress=lambda p: calls.append(p) or len(calls) < 3)
+    assert stopped.stopped and len(stopped.scores) < 4 and stopped.explainer is not None
+    with pytest.raises(InputError, match="unknown model"):
+        CompareSpec(models=("nope",))
+    bare = Interactions(
+        clustered.matrix,
+        clustered.user_ids,
+        clustered.item_ids,
+        clustered.items.assign(title="", categories="", text=""),
+    )
+    with pytest.raises(InputError, match="content need item metadata"):
+        compare_models(bare, CompareSpec(models=("content",)))
+
+
+def test_als_conjugate_gradient_reaches_the_exact_solve() -> None:
+    from domains.services.recommend.factor import als_cg_rows, als_solve_rows
+
+    rng = np.random.default_rng(2)
+    matrix = sp.csr_matrix((rng.random((15, 20)) < 0.3).astype(np.float32))
+    fixed = rng.normal(size=(20, 6))
+    exact = als_solve_rows(matrix, fixed, alpha=5.0, l2=0.5)
+    cg = als_cg_rows(matrix, fixed, np.zeros((15, 6)), alpha=5.0, l2=0.5, steps=6)  # exact after F steps
+    assert cg == pytest.approx(exact, rel=1e-5, abs=1e-6)

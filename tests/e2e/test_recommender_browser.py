@@ -1,0 +1,50 @@
+from __future__ import annotations
+
+import csv
+import re
+
+from playwright.sync_api import Page, expect
+
+from tests.e2e.conftest import StreamlitServer, screenshot
+
+LOAD_TIMEOUT_MS = 60_000
+TRAIN_TIMEOUT_MS = 300_000
+COPY_TIMEOUT_MS = 240_000
+
+
+def test_recommender_compares_models_and_recommends_with_reasons(
+    page: Page, streamlit_server: StreamlitServer
+) -> None:
+    page.goto(streamlit_server.url)
+    page.get_by_role("link", name="Recommender").click()
+    expect(page.get_by_role("heading", name="Recommender")).to_be_visible(timeout=LOAD_TIMEOUT_MS)
+
+    page.get_by_role("button", name="Train and compare").click()
+    expect(page.get_by_role("button", name="Stop")).to_be_visible(timeout=LOAD_TIMEOUT_MS)
+    expect(page.get_by_role("heading", name=re.compile(r"Run \d+: model comparison"))).to_be_visible(
+        timeout=TRAIN_TIMEOUT_MS
+    )
+    download_metrics = page.get_by_role("button", name="Download metrics (CSV)")
+    expect(download_metrics).to_be_visible(timeout=LOAD_TIMEOUT_MS)  # the machine may be busy
+    with page.expect_download(timeout=60_000) as download:
+        download_metrics.click()
+    with open(download.value.path(), encoding="utf-8") as handle:
+        metrics = {r["model"]: r for r in csv.DictReader(handle)}
+    assert set(metrics) == {"Popularity", "Item-kNN", "EASE", "ALS"}
+    assert float(metrics["EASE"]["ndcg@100"]) > float(metrics["Popularity"]["ndcg@100"])
+
+    with page.expect_download(timeout=60_000) as download:
+        page.get_by_role("button", name="Download recommendations (CSV)").click()
+    with open(download.value.path(), encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    assert len(rows) == 10 and all(r["because you liked"] for r in rows)
+
+    page.wait_for_timeout(500)  # let the charts paint before the README screenshot
+    screenshot(page, "recommender")
+
+    page.get_by_role("button", name=re.compile(r"Write personalised copy")).click()
+    expect(page.get_by_role("heading", name="Personalised copy")).to_be_visible(timeout=COPY_TIMEOUT_MS)
+
+    page.get_by_role("tab", name="Similar items").click()
+    similar = page.get_by_test_id("stDataFrame").last
+    expect(similar.locator("th", has_text="similarity")).to_be_attached(timeout=LOAD_TIMEOUT_MS)

@@ -1,0 +1,120 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from domains.services.recommend import MODELS
+from suite.cli import main
+from suite.commands.recs import MODEL_NAMES
+from suite.workspace import Workspace
+from tests.domains.services.recs_data import clustered_frame
+
+PAGE = "pages/recommender.py"
+TRAIN_TIMEOUT_S = 180  # demo data, two models, both fitted twice, on 2 shared cores
+
+
+def _frame(app: AppTest, column: str):
+    """The first dataframe on the page that has ``column``."""
+    return next(d.value for d in app.dataframe if column in d.value.columns)
+
+
+def test_cli_model_names_match_the_registry() -> None:
+    assert set(MODEL_NAMES) == set(MODELS)
+
+
+def test_page_trains_compares_and_recommends_with_reasons(app: AppTest, aigc_home: Path) -> None:
+    app.switch_page(PAGE).run()
+    assert not app.exception
+    assert any("Train and compare" in i.value for i in app.info)
+    app.multiselect(key="recommender.models").set_value(["popularity", "ease"])
+    app.button(key="recommender.train").click()
+    app.run(timeout=TRAIN_TIMEOUT_S)  # polls (st.rerun) until the job has finished
+    assert not app.exception, app.exception
+    assert [s.value for s in app.subheader] == ["Run 1: model comparison"]
+    table = _frame(app, "recall@20").set_index("model")
+    assert table.loc["EASE", "recall@20"] > table.loc["Popularity", "recall@20"]
+    recs = _frame(app, "because you liked")
+    assert len(recs) == 10 and recs["because you liked"].str.len().gt(0).all()
+    downloads = {d.proto.label for d in app.get("download_button")}
+    assert {"Download metrics (CSV)", "Download recommendations (CSV)"} <= downloads
+    similar = _frame(app, "similarity")
+    assert len(similar) == 10 and similar["similarity"].is_monotonic_decreasing
+
+    app.radio(key="recommender.who").set_value("A new user").run()
+    assert any("Pick a few items" in i.value for i in app.info)
+    app.multiselect(key="recommender.likes").set_value([0, 1, 2]).run()
+    new = _frame(app, "because you liked")
+    picked = set(app.multiselect(key="recommender.likes").options[:3])
+    assert len(new) == 10 and not set(new["title"]) & picked
+
+    record = Workspace(aigc_home).get_run(1)
+    assert record.capability == "recs.train" and record.status == "done"
+    assert {"metrics.csv", "bundle"} <= set(record.artifacts)
+    assert record.metrics["ease.strong.ndcg@100"] > record.metrics["popularity.strong.ndcg@100"]
+
+
+def test_page_checks_uploads_before_training(app: AppTest, aigc_home: Path) -> None:
+    app.switch_page(PAGE).run()
+    app.radio(key="recommender.source").set_value("Upload CSV").run()
+    assert app.button(key="recommender.train").disabled  # nothing uploaded yet
+    app.file_uploader(key="recommender.upload").set_value(
+        ("x.csv", b"user,item\n1,2\n1,2\n", "text/csv")
+    ).run()
+    assert not app.exception
+    assert any("duplicate (user, item) pairs" in e.value for e in app.error)
+    assert app.button(key="recommender.train").disabled
+    frame, _ = clustered_frame()
+    app.file_uploader(key="recommender.upload").set_value(
+        ("good.csv", frame.to_csv(index=False).encode(), "text/csv")
+    ).run()
+    assert not app.error and any(c.value.startswith("Kept ") for c in app.caption)
+    assert not app.button(key="recommender.train").disabled
+    assert Workspace(aigc_home).count_runs() == 0
+
+
+def _write_csv(folder: Path) -> Path:
+    frame, meta = clustered_frame()
+    path = folder / "interactions.csv"
+    frame.to_csv(path, index=False)
+    meta.reset_index().to_csv(folder / "items.csv", index=False)
+    return path
+
+
+def test_cli_trains_then_recommends_from_the_saved_run(
+    aigc_home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = _write_csv(tmp_path)
+    args = [
+        "recs",
+        "train",
+        str(path),
+        "--items",
+        str(tmp_path / "items.csv"),
+        "--model",
+        "ease",
+        "--model",
+        "item-knn",
+        "--min-user-items",
+        "3",
+        "--min-item-users",
+        "2",
+    ]
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("run 1:") and "EASE" in out and "ndcg@100" in out
+    assert main(["recs", "recommend", "1", "--user", "u4", "--n", "5", "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert [r["rank"] for r in rows] == [1, 2, 3, 4, 5] and all(r["because you liked"] for r in rows)
+    assert main(["recs", "recommend", "1", "--likes", "i0,i1", "--model", "item-knn"]) == 0
+    assert "Film" in capsys.readouterr().out
+    assert main(["recs", "similar", "1", "--item", "i0", "--n", "3"]) == 0
+    assert len(capsys.readouterr().out.strip().splitlines()) == 4
+    assert main(["recs", "recommend", "1", "--user", "nobody"]) == 2
+    assert "unknown user 'nobody'" in capsys.readouterr().err
+    bad = tmp_path / "bad.csv"
+    bad.write_text("user,item\n1,2\n1,2\n")
+    assert main(["recs", "train", str(bad)]) == 2
+    assert "duplicate (user, item) pairs" in capsys.readouterr().err
