@@ -66,4 +66,20 @@ CAPABILITIES: tuple[Capability, ...] = (
         icon=":material/chat:",
         summary="Chat with the local language model or your own endpoint; train a small GPT on your text.",
     ),
+    Capability(
+        id="support-chat",
+        title="Support Chat",
+        section="Customer Service",
+        page="pages/support_chat.py",
+        icon=":material/support_agent:",
+        summary="A help-centre chatbot that answers with checked citations and hands over to a person.",
+    ),
+    Capability(
+        id="support-admin",
+        title="Support Admin",
+        section="Customer Service",
+        page="pages/support_admin.py",
+        icon=":material/admin_panel_settings:",
+        summary="Load help articles and intents, review unanswered questions, feedback and tickets.",
+    ),
 )

@@ -1,0 +1,1 @@
+"""Customer service: personalised recommendation and the support chatbot."""
