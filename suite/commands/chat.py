@@ -60,7 +60,9 @@ def ingest_command(args: argparse.Namespace) -> int:
         note = f" ({row['quarantined']} instruction-like sentences quarantined)" if row["quarantined"] else ""
         problem = f": {row['problem']}" if row["problem"] else ""
         print(f"{row['status']:>9}  {row['file']}  {row['chunks']} chunks{note}{problem}")
-    print(f"run {outcome.run_id}: {len(outcome.reports)} files in knowledge base '{args.kb}'", file=sys.stderr)
+    print(
+        f"run {outcome.run_id}: {len(outcome.reports)} files in knowledge base '{args.kb}'", file=sys.stderr
+    )
     return 0 if not outcome.errors else 1
 
 

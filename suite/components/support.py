@@ -11,6 +11,7 @@ from suite.runners.chatbot import ensure_demo_kb, intents_dir, load_intents, sto
 from suite.workspace import default_root
 
 __all__ = [
+    "ensure_demo",
     "get_index",
     "get_intents",
     "get_rate_limiter",
@@ -21,14 +22,23 @@ __all__ = [
 
 @st.cache_resource(show_spinner="Opening the support store…")
 def _store_at(path: str) -> SupportStore:
-    store = SupportStore(path)
-    ensure_demo_kb(store)  # first open of a workspace: the demo help centre is ready to chat with
-    return store
+    return SupportStore(path)
 
 
 def get_support_store() -> SupportStore:
-    """The workspace's support store, opened (and the demo KB ingested) once per process."""
+    """The workspace's support store, opened once per process."""
     return _store_at(str(store_path(default_root())))
+
+
+@st.cache_resource(show_spinner="Loading the demo help centre (first use only)…")
+def _demo_ready(path: str) -> bool:
+    ensure_demo_kb(_store_at(path))
+    return True
+
+
+def ensure_demo(store: SupportStore) -> None:
+    """Ingest the bundled demo help centre into a fresh workspace, once per process and store."""
+    _demo_ready(str(store.path))
 
 
 @st.cache_resource(show_spinner="Indexing the knowledge base…", max_entries=16)
@@ -62,10 +72,10 @@ def render_sources(citations: list[dict[str, object]]) -> None:
     """The sources under an answer: number, article and section, with the cited passages on demand."""
     if not citations:
         return
-    st.caption(
-        "Sources: " + " · ".join(f"[{c['number']}] {c['title']} – {c['heading']}" for c in citations)
-    )
+    st.caption("Sources: " + " · ".join(f"[{c['number']}] {c['title']} – {c['heading']}" for c in citations))
     with st.expander("Cited passages", icon=":material/menu_book:"):
         for c in citations:
-            st.markdown(f"**[{c['number']}] {c['title']}** – {c['heading']}  \n`{Path(str(c['source'])).name}`")
+            st.markdown(
+                f"**[{c['number']}] {c['title']}** – {c['heading']}  \n`{Path(str(c['source'])).name}`"
+            )
             st.caption(str(c["excerpt"]))

@@ -19,7 +19,7 @@ PAGE_ID = "support-admin"
 state = st.session_state.setdefault(PAGE_ID, {"ingest": None, "intents": None, "uploads": 0})
 
 
-def knowledge_tab(store) -> None:  # noqa: ANN001
+def knowledge_tab(store) -> None:
     left, right = st.columns([1, 2])
     with left.form(f"{PAGE_ID}.ingest_form", clear_on_submit=True, border=True):
         kb = st.text_input("Knowledge base", "demo", key=f"{PAGE_ID}.kb_name")
@@ -40,9 +40,7 @@ def knowledge_tab(store) -> None:  # noqa: ANN001
     if state["ingest"]:
         left.dataframe(pd.DataFrame(state["ingest"]), hide_index=True, key=f"{PAGE_ID}.ingest_table")
     kbs = store.list_kbs()
-    right.dataframe(
-        pd.DataFrame([kb.__dict__ for kb in kbs]), hide_index=True, key=f"{PAGE_ID}.kbs_table"
-    )
+    right.dataframe(pd.DataFrame([kb.__dict__ for kb in kbs]), hide_index=True, key=f"{PAGE_ID}.kbs_table")
     if not kbs:
         return
     chosen = right.selectbox("Knowledge base to inspect", [k.name for k in kbs], key=f"{PAGE_ID}.inspect")
@@ -55,7 +53,12 @@ def knowledge_tab(store) -> None:  # noqa: ANN001
         st.toast(f"Removed {source} ({removed} chunks)")
         st.rerun()
     sure = b.checkbox(f"Yes, delete all of '{chosen}'", key=f"{PAGE_ID}.sure")
-    if b.button("Delete knowledge base", key=f"{PAGE_ID}.delete_kb", disabled=not sure, icon=":material/delete_forever:"):
+    if b.button(
+        "Delete knowledge base",
+        key=f"{PAGE_ID}.delete_kb",
+        disabled=not sure,
+        icon=":material/delete_forever:",
+    ):
         store.delete_kb(chosen)
         st.rerun()
 
@@ -100,17 +103,26 @@ def intents_tab() -> None:
             figure = px.imshow(matrix, text_auto=True, color_continuous_scale="Blues", aspect="auto")
             figure.update_layout(xaxis_title="predicted", yaxis_title="true", height=420)
             st.plotly_chart(figure, key=f"{PAGE_ID}.confusion")
-            st.download_button("Confusion matrix (CSV)", trained["csv"], "confusion.csv", key=f"{PAGE_ID}.cm_csv")
+            st.download_button(
+                "Confusion matrix (CSV)", trained["csv"], "confusion.csv", key=f"{PAGE_ID}.cm_csv"
+            )
     if model is not None:
         text = st.text_input("Try a message", key=f"{PAGE_ID}.try")
         if text.strip():
             p = model.predict_one(text)
-            st.write(f"**{p.candidate}** ({p.status}, probability {p.confidence:.2f}, similarity {p.similarity:.2f})")
+            st.write(
+                f"**{p.candidate}** ({p.status}, probability {p.confidence:.2f}, "
+                f"similarity {p.similarity:.2f})"
+            )
 
 
-def questions_tab(store) -> None:  # noqa: ANN001
+def questions_tab(store) -> None:
     threshold = BotConfig().confident_similarity
-    turns = [t for t in store.turns(limit=2000) if t.route in ("declined", "extractive") or t.confidence < threshold]
+    turns = [
+        t
+        for t in store.turns(limit=2000)
+        if t.route in ("declined", "extractive") or t.confidence < threshold
+    ]
     if not turns:
         st.info("No unanswered or low-confidence questions yet.")
         return
@@ -122,7 +134,7 @@ def questions_tab(store) -> None:  # noqa: ANN001
     st.download_button("Questions (CSV)", frame.to_csv(index=False), "questions.csv", key=f"{PAGE_ID}.q_csv")
 
 
-def feedback_tab(store) -> None:  # noqa: ANN001
+def feedback_tab(store) -> None:
     stats = store.feedback_stats()
     cols = st.columns(5)
     for col, (label, key) in zip(

@@ -9,7 +9,14 @@ import streamlit as st
 
 from domains.services.chatbot import ChatSession, SupportBot
 from suite.components.feedback import user_errors
-from suite.components.support import get_index, get_intents, get_rate_limiter, get_support_store, render_sources
+from suite.components.support import (
+    ensure_demo,
+    get_index,
+    get_intents,
+    get_rate_limiter,
+    get_support_store,
+    render_sources,
+)
 from suite.resources import get_text_generator
 
 PAGE_ID = "support-chat"
@@ -28,7 +35,7 @@ def reset() -> None:
     state.update(session=ChatSession(), messages=[])
 
 
-def render_message(message: dict, store) -> None:  # noqa: ANN001 - the store type is the domain's
+def render_message(message: dict, store) -> None:
     with st.chat_message(message["role"]):
         st.markdown(message["content"])
         if message["role"] != "assistant":
@@ -51,12 +58,15 @@ st.title("Support Chat")
 st.caption("Ask about orders, shipping, returns, warranty, your account or payments.")
 with user_errors():
     store = get_support_store()
+    ensure_demo(store)  # a fresh workspace can chat with the demo help centre straight away
     kbs = [kb.name for kb in store.list_kbs() if kb.chunks]
 if not kbs:
     st.info("No knowledge base yet: add help articles on the Support Admin page.")
     st.stop()
 left, middle, right = st.columns([2, 1, 1], vertical_alignment="bottom")
-kb = left.selectbox("Knowledge base", kbs, index=kbs.index("demo") if "demo" in kbs else 0, key=f"{PAGE_ID}.kb")
+kb = left.selectbox(
+    "Knowledge base", kbs, index=kbs.index("demo") if "demo" in kbs else 0, key=f"{PAGE_ID}.kb"
+)
 if kb != state["kb"]:
     state["kb"] = kb
     reset()

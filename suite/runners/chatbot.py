@@ -18,7 +18,12 @@ import numpy as np
 
 from domains.services.chatbot import DEMO_KB_DIR, IngestReport, SupportStore
 from domains.services.chatbot.ingest import read_folder
-from domains.services.chatbot.intents import IntentClassifier, IntentReport, parse_intents_csv, stratified_split
+from domains.services.chatbot.intents import (
+    IntentClassifier,
+    IntentReport,
+    parse_intents_csv,
+    stratified_split,
+)
 from shared_models.exceptions import InputError
 from suite.workspace import Workspace
 

@@ -51,7 +51,9 @@ def _intents() -> list[Figure]:
         [data.texts[i] for i in train], labels[train].tolist(), embeddings=vectors[train]
     )
     report = model.evaluate([data.texts[i] for i in dev], labels[dev].tolist(), embeddings=vectors[dev])
-    note = f"{len(train)} train / {len(dev)} dev, {len(set(data.labels))} intents, MiniLM + logistic regression"
+    note = (
+        f"{len(train)} train / {len(dev)} dev, {len(set(data.labels))} intents, MiniLM + logistic regression"
+    )
     return [
         Figure(NAME, "BANKING77 dev accuracy", report.accuracy, "share", note),
         Figure(NAME, "BANKING77 training time", report.train_seconds, "s", "linear model only"),

@@ -10,7 +10,9 @@ LOAD_TIMEOUT_MS = 90_000
 ANSWER_TIMEOUT_MS = 120_000
 
 
-def test_support_chat_answers_with_citations_and_hands_over(page: Page, streamlit_server: StreamlitServer) -> None:
+def test_support_chat_answers_with_citations_and_hands_over(
+    page: Page, streamlit_server: StreamlitServer
+) -> None:
     from domains.services.chatbot import SupportStore
     from suite.runners.chatbot import store_path
 

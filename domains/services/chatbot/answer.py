@@ -50,14 +50,54 @@ _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 _NUMBER_WORDS = {
     w: str(i)
     for i, w in enumerate(
-        "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen "
-        "sixteen seventeen eighteen nineteen twenty".split()
+        (
+            "zero",
+            "one",
+            "two",
+            "three",
+            "four",
+            "five",
+            "six",
+            "seven",
+            "eight",
+            "nine",
+            "ten",
+            "eleven",
+            "twelve",
+            "thirteen",
+            "fourteen",
+            "fifteen",
+            "sixteen",
+            "seventeen",
+            "eighteen",
+            "nineteen",
+            "twenty",
+        )
     )
 }
 _NUMBER_WORDS.update({"thirty": "30", "forty": "40", "fifty": "50", "sixty": "60", "ninety": "90",
                       "hundred": "100", "once": "1", "twice": "2", "single": "1", "double": "2"})  # fmt: skip
 _ENTITY = re.compile(r"(?<!^)(?<![.!?]\s)\b([A-Z][a-zA-Z]+(?:\s+[A-Z][a-zA-Z]+)*|[A-Z]{2,}\w*)\b")
-_COMMON_CAPS = frozenset("I You We Our Your The This That It If Please Yes No Thanks Hello Hi".split())
+_COMMON_CAPS = frozenset(
+    (
+        "I",
+        "You",
+        "We",
+        "Our",
+        "Your",
+        "The",
+        "This",
+        "That",
+        "It",
+        "If",
+        "Please",
+        "Yes",
+        "No",
+        "Thanks",
+        "Hello",
+        "Hi",
+    )
+)
 
 
 def system_prompt(company: str) -> str:

@@ -225,8 +225,10 @@ class SupportBot:
         hits = self.index.search(query, k=self.config.retrieve_k, query_vector=vector)
         result.confidence = max((h.dense for h in hits), default=0.0)
         out_of_scope = result.confidence < self.config.out_of_scope_similarity
-        if prediction is not None and prediction.status == "out_of_scope" and result.confidence < (
-            self.config.confident_similarity
+        if (
+            prediction is not None
+            and prediction.status == "out_of_scope"
+            and result.confidence < (self.config.confident_similarity)
         ):
             out_of_scope = True
         if out_of_scope or not hits:

@@ -67,23 +67,38 @@ PATTERNS: dict[AttackKind, tuple[re.Pattern[str], ...]] = {
             + _TARGETS,
             _I,
         ),
-        re.compile(r"\b(new|updated|revised|real|true|additional)\s+(instructions?|rules|system prompt)\s*[:\-]", _I),
+        re.compile(
+            r"\b(new|updated|revised|real|true|additional)\s+(instructions?|rules|system prompt)\s*[:\-]", _I
+        ),
         re.compile(r"\b(you must|you will|you should) (now|from now on|henceforth)\b", _I),
         re.compile(r"\bfrom now on\b.{0,40}\b(you|answer|respond|reply|say)\b", _I),
-        re.compile(r"\b(respond|reply|answer|say|output|print|write)\b.{0,30}\b(only|exactly|verbatim)\b"
-                   r".{0,30}[\"'“].{1,80}[\"'”]", _I),
+        re.compile(
+            r"\b(respond|reply|answer|say|output|print|write)\b.{0,30}\b(only|exactly|verbatim)\b"
+            r".{0,30}[\"'“].{1,80}[\"'”]",
+            _I,
+        ),
         re.compile(r"\brepeat after me\b", _I),
-        re.compile(r"\b(instructions?|note|message) (to|for) (the )?(ai|assistant|chatbot|bot|model|llm)\b", _I),
-        re.compile(r"\b(ai|assistant|chatbot|bot|model|llm)s? (reading|processing|summari[sz]ing) this\b", _I),
+        re.compile(
+            r"\b(instructions?|note|message) (to|for) (the )?(ai|assistant|chatbot|bot|model|llm)\b", _I
+        ),
+        re.compile(
+            r"\b(ai|assistant|chatbot|bot|model|llm)s? (reading|processing|summari[sz]ing) this\b", _I
+        ),
         re.compile(r"\bwhen (asked|answering|responding)\b.{0,60}\b(tell|say|answer|claim|reply)\b", _I),
         re.compile(r"\b(do not|don't|never) (follow|obey|apply) (your|the|any)\b", _I),
         re.compile(r"\b(no|without) (restrictions|limits|filters|rules|guidelines|censorship)\b", _I),
     ),
     "role_play": (
-        re.compile(r"\b(you are|you're) (now|no longer|not)\b.{0,40}\b(assistant|bot|ai|model|support|agent|dan|gpt|free)\b", _I),
+        re.compile(
+            r"\b(you are|you're) (now|no longer|not)\b.{0,40}"
+            r"\b(assistant|bot|ai|model|support|agent|dan|gpt|free)\b",
+            _I,
+        ),
         re.compile(r"\b(act|behave|speak|respond|answer) (as|like) (a|an|the|my|if)\b", _I),
         re.compile(r"\b(pretend|role-?play|roleplay|play the role|simulate|impersonate)\b", _I),
-        re.compile(r"\b(dan|developer|god|admin|debug|sudo|maintenance|jailbreak|unrestricted|evil) mode\b", _I),
+        re.compile(
+            r"\b(dan|developer|god|admin|debug|sudo|maintenance|jailbreak|unrestricted|evil) mode\b", _I
+        ),
         re.compile(r"\b(jailbreak|jailbroken|do anything now)\b", _I),
         re.compile(r"\b(fictional|in a story|write a story|a poem about your)\b", _I),
         re.compile(r"\bmy (late )?grand(ma|mother|pa|father) (used to|would)\b", _I),
@@ -132,7 +147,9 @@ def classify_attack(text: str) -> AttackKind | None:
 
 def find_instructions(sentence: str) -> bool:
     """True when a document sentence reads as an instruction to an assistant (quarantined on ingest)."""
-    return any(p.search(sentence) for kind in ("injection", "prompt_extraction", "delimiter") for p in PATTERNS[kind])  # type: ignore[index]
+    return any(
+        p.search(sentence) for kind in ("injection", "prompt_extraction", "delimiter") for p in PATTERNS[kind]
+    )  # type: ignore[index]
 
 
 def neutralise(text: str) -> str:

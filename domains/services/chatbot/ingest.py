@@ -21,8 +21,8 @@ from pathlib import Path, PurePath
 from shared_models.exceptions import InputError, ResourceLimitError
 
 __all__ = [
-    "MAX_FILE_BYTES",
     "MAX_FILES",
+    "MAX_FILE_BYTES",
     "SUPPORTED_SUFFIXES",
     "ChunkDraft",
     "ChunkingConfig",
@@ -172,7 +172,9 @@ def _markdown_sections(text: str, fallback_title: str) -> tuple[str, list[Sectio
 class _HTMLText(HTMLParser):
     """Collects visible text, starting a new section at every h1-h6 (scripts and styles skipped)."""
 
-    BLOCKS = {"p", "div", "li", "br", "tr", "section", "article", "ul", "ol", "table", "blockquote"}
+    BLOCKS = frozenset(
+        {"p", "div", "li", "br", "tr", "section", "article", "ul", "ol", "table", "blockquote"}
+    )
 
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
@@ -318,9 +320,7 @@ def _windows(sentences: list[str], config: ChunkingConfig) -> list[str]:
     return pieces
 
 
-def chunk_document(
-    doc: Document, config: ChunkingConfig | None = None
-) -> tuple[list[ChunkDraft], list[str]]:
+def chunk_document(doc: Document, config: ChunkingConfig | None = None) -> tuple[list[ChunkDraft], list[str]]:
     """Cut a document into chunks: one per section, long sections split with overlap.
 
     Sentences that read as instructions to an assistant ("ignore previous instructions...") are

@@ -120,7 +120,9 @@ def parse_intents_csv(data: bytes, name: str = "intents.csv") -> IntentData:
         ResourceLimitError: Too large.
     """
     if len(data) > MAX_CSV_BYTES:
-        raise ResourceLimitError(f"{name} is {len(data) / 1e6:.1f} MB; the limit is {MAX_CSV_BYTES / 1e6:.0f} MB")
+        raise ResourceLimitError(
+            f"{name} is {len(data) / 1e6:.1f} MB; the limit is {MAX_CSV_BYTES / 1e6:.0f} MB"
+        )
     if b"\x00" in data[:4096]:
         raise InputError(f"{name} looks like a binary file, not a CSV")
     try:
@@ -160,7 +162,7 @@ def stratified_split(
     train, test = [], []
     for label in sorted(set(labels)):
         idx = rng.permutation(np.flatnonzero(labels_arr == label))
-        n_test = min(len(idx) - 1, int(round(len(idx) * test_size)))
+        n_test = min(len(idx) - 1, round(len(idx) * test_size))
         test.extend(idx[:n_test])
         train.extend(idx[n_test:])
     return np.sort(np.asarray(train, int)), np.sort(np.asarray(test, int))
@@ -289,9 +291,7 @@ class IntentClassifier:
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
         tmp = folder / "weights.safetensors.tmp"
-        save_file(
-            {"coef": self.coef_, "intercept": self.intercept_, "examples": self.examples_}, str(tmp)
-        )
+        save_file({"coef": self.coef_, "intercept": self.intercept_, "examples": self.examples_}, str(tmp))
         tmp.replace(folder / "weights.safetensors")
         card = {
             "labels": self.labels_,

@@ -265,9 +265,7 @@ class SupportStore:
 
     # -- ingestion -----------------------------------------------------------------------------
 
-    def ingest(
-        self, kb: str, name: str, data: bytes, config: ChunkingConfig | None = None
-    ) -> IngestReport:
+    def ingest(self, kb: str, name: str, data: bytes, config: ChunkingConfig | None = None) -> IngestReport:
         """Parse, chunk, embed and store one file; a file already there is replaced as a whole.
 
         Args:
@@ -353,7 +351,7 @@ class SupportStore:
             conn.execute("COMMIT")
         if revision_row is None:
             raise InputError(f"there is no knowledge base named {kb!r}; ingest files into it first")
-        chunks = [StoredChunk(**{k: r[k] for k in r.keys() if k != "embedding"}) for r in rows]
+        chunks = [StoredChunk(**{k: r[k] for k in r if k != "embedding"}) for r in rows]
         matrix = (
             np.stack([np.frombuffer(r["embedding"], dtype="<f4") for r in rows])
             if rows
@@ -393,9 +391,7 @@ class SupportStore:
             if conn.execute("UPDATE turns SET feedback = ? WHERE id = ?", (vote, turn_id)).rowcount == 0:
                 raise InputError(f"there is no conversation turn {turn_id}")
 
-    def turns(
-        self, session: str | None = None, kb: str | None = None, limit: int = 1000
-    ) -> list[TurnRecord]:
+    def turns(self, session: str | None = None, kb: str | None = None, limit: int = 1000) -> list[TurnRecord]:
         clauses, args = [], []
         if session is not None:
             clauses.append("session = ?")
@@ -421,7 +417,7 @@ class SupportStore:
                     FROM turns {where}""",
                 args,
             ).fetchone()
-        return {k: int(row[k]) for k in row.keys()}
+        return {k: int(row[k]) for k in row}
 
     # -- tickets -------------------------------------------------------------------------------
 

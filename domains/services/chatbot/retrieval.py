@@ -33,9 +33,73 @@ RetrievalMode = Literal["bm25", "dense", "hybrid"]
 RRF_K = 10
 DENSE_WEIGHT = 1.5
 STOPWORDS = frozenset(
-    """a an and are as at be but by can could did do does for from had has have how i if in into is it
-    its me my no not of on or our so than that the their them then there these they this to was we were
-    what when where which who why will with would you your yours i'm i've it's""".split()
+    (
+        "a",
+        "an",
+        "and",
+        "are",
+        "as",
+        "at",
+        "be",
+        "but",
+        "by",
+        "can",
+        "could",
+        "did",
+        "do",
+        "does",
+        "for",
+        "from",
+        "had",
+        "has",
+        "have",
+        "how",
+        "i",
+        "if",
+        "in",
+        "into",
+        "is",
+        "it",
+        "its",
+        "me",
+        "my",
+        "no",
+        "not",
+        "of",
+        "on",
+        "or",
+        "our",
+        "so",
+        "than",
+        "that",
+        "the",
+        "their",
+        "them",
+        "then",
+        "there",
+        "these",
+        "they",
+        "this",
+        "to",
+        "was",
+        "we",
+        "were",
+        "what",
+        "when",
+        "where",
+        "which",
+        "who",
+        "why",
+        "will",
+        "with",
+        "would",
+        "you",
+        "your",
+        "yours",
+        "i'm",
+        "i've",
+        "it's",
+    )
 )
 
 
@@ -161,7 +225,4 @@ class KnowledgeIndex:
                 ranks[order] = np.arange(1, len(order) + 1)
                 fused += np.where(usable, weight / (RRF_K + ranks), 0.0)  # no BM25 credit without a match
         top = np.argsort(-fused, kind="stable")[:k]
-        return [
-            Hit(self.chunks[i], float(fused[i]), float(bm25[i]), float(dense[i]))
-            for i in top
-        ]
+        return [Hit(self.chunks[i], float(fused[i]), float(bm25[i]), float(dense[i])) for i in top]

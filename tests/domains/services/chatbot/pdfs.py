@@ -7,9 +7,14 @@ import io
 
 def text_pdf(lines: list[str]) -> bytes:
     """A valid one-page PDF showing ``lines`` in Helvetica."""
-    content = "BT /F1 12 Tf 72 720 Td " + " 0 -16 Td ".join(
-        "(" + line.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)") + ") Tj" for line in lines
-    ) + " ET"
+    content = (
+        "BT /F1 12 Tf 72 720 Td "
+        + " 0 -16 Td ".join(
+            "(" + line.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)") + ") Tj"
+            for line in lines
+        )
+        + " ET"
+    )
     objects = [
         "<< /Type /Catalog /Pages 2 0 R >>",
         "<< /Type /Pages /Kids [3 0 R] /Count 1 >>",

@@ -1,13 +1,11 @@
 from __future__ import annotations
 
-from pathlib import Path
-
+import numpy as np
 import pytest
 
-from domains.services.chatbot import DEMO_KB_DIR, ChatSession, KnowledgeIndex, SupportBot, SupportStore
+from domains.services.chatbot import ChatSession, KnowledgeIndex, SupportBot, SupportStore
 from domains.services.chatbot.answer import system_prompt
 from domains.services.chatbot.attacks import ATTACKS, Attack, resisted
-from domains.services.chatbot.ingest import read_folder
 from domains.services.chatbot.intents import IntentClassifier
 from shared_models.exceptions import ResourceLimitError
 from tests.domains.services.chatbot.conftest import ScriptedGenerator, compromised
@@ -20,7 +18,9 @@ def demo_index(demo_store: SupportStore) -> KnowledgeIndex:
     return KnowledgeIndex.from_store(demo_store, "demo")
 
 
-def make_bot(store: SupportStore, lm: ScriptedGenerator, index: KnowledgeIndex | None = None, **kw) -> SupportBot:
+def make_bot(
+    store: SupportStore, lm: ScriptedGenerator, index: KnowledgeIndex | None = None, **kw
+) -> SupportBot:
     return SupportBot(store, "demo", lm, index=index, **kw)
 
 
@@ -85,7 +85,9 @@ def test_fixed_intent_answers_and_rate_limit(demo_store, demo_index) -> None:
     texts = ["when are you open", "opening hours", "are you open on sunday", "where is my parcel",
              "track my order", "has my order shipped"]  # fmt: skip
     labels = ["hours"] * 3 + ["track"] * 3
-    intents = IntentClassifier().fit(texts, labels, {"hours": "We are open 8 am to 8 pm, Monday to Saturday."})
+    intents = IntentClassifier().fit(
+        texts, labels, {"hours": "We are open 8 am to 8 pm, Monday to Saturday."}
+    )
     bot = make_bot(demo_store, ScriptedGenerator(GOOD), demo_index, intents=intents)
     result = bot.respond(ChatSession(), "what are your opening hours?").collect()
     assert result.route == "intent" and result.intent == "hours" and result.text.startswith("We are open")
@@ -100,15 +102,17 @@ def test_fixed_intent_answers_and_rate_limit(demo_store, demo_index) -> None:
 
 
 @pytest.fixture(scope="module")
-def poisoned(tmp_path_factory: pytest.TempPathFactory) -> KnowledgeIndex:
-    """The demo help centre plus every poisoned document of the attack suite."""
-    store = SupportStore(Path(tmp_path_factory.mktemp("poisoned")) / "support.sqlite")
-    for name, data in read_folder(DEMO_KB_DIR):
-        store.ingest("demo", name, data)
+def poisoned(demo_store: SupportStore) -> KnowledgeIndex:
+    """The demo help centre plus every poisoned document of the attack suite (in a KB of their own,
+    indexed together with the demo's chunks, so the demo is embedded only once per session)."""
     for attack in ATTACKS:
         if attack.document:
-            store.ingest("demo", attack.document[0], attack.document[1].encode())
-    return KnowledgeIndex.from_store(store, "demo")
+            demo_store.ingest("poison", attack.document[0], attack.document[1].encode())
+    demo_chunks, demo_vectors, _ = demo_store.load_index_data("demo")
+    poison_chunks, poison_vectors, _ = demo_store.load_index_data("poison")
+    return KnowledgeIndex(
+        demo_chunks + poison_chunks, np.concatenate([demo_vectors, poison_vectors]), demo_store.embed
+    )
 
 
 @pytest.mark.parametrize("attack", ATTACKS, ids=[f"{a.family}:{a.message[:30]}" for a in ATTACKS])

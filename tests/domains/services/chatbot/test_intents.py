@@ -10,24 +10,44 @@ from shared_models.exceptions import InputError, ModelError
 
 EXAMPLES = {
     "track_order": [
-        "where is my parcel", "track my order", "my package has not arrived yet", "when will my order come",
-        "has my order shipped", "I want to know where my delivery is", "order status please",
+        "where is my parcel",
+        "track my order",
+        "my package has not arrived yet",
+        "when will my order come",
+        "has my order shipped",
+        "I want to know where my delivery is",
+        "order status please",
         "is my parcel on its way",
     ],
     "refund": [
-        "I want my money back", "how do I get a refund", "refund my purchase", "when will I be refunded",
-        "can I get reimbursed", "the refund has not arrived", "please give me a refund for the lamp",
+        "I want my money back",
+        "how do I get a refund",
+        "refund my purchase",
+        "when will I be refunded",
+        "can I get reimbursed",
+        "the refund has not arrived",
+        "please give me a refund for the lamp",
         "I returned it, where is my money",
     ],
     "reset_password": [
-        "I forgot my password", "reset my password", "can't log in to my account", "password not working",
-        "how do I change my password", "locked out of my account", "sign in fails with my password",
+        "I forgot my password",
+        "reset my password",
+        "can't log in to my account",
+        "password not working",
+        "how do I change my password",
+        "locked out of my account",
+        "sign in fails with my password",
         "I need a new password",
     ],
     "opening_hours": [
-        "when are you open", "what are your opening hours", "is support open on saturday",
-        "what time does customer service close", "are you open on sunday", "opening times",
-        "until when can I call you", "hours of your support team",
+        "when are you open",
+        "what are your opening hours",
+        "is support open on saturday",
+        "what time does customer service close",
+        "are you open on sunday",
+        "opening times",
+        "until when can I call you",
+        "hours of your support team",
     ],
 }
 
@@ -36,7 +56,11 @@ def intents_csv() -> bytes:
     rows = ["text,intent,response"]
     for intent, texts in EXAMPLES.items():
         for i, text in enumerate(texts):
-            response = "Support is open 8 am to 8 pm, Monday to Saturday." if intent == "opening_hours" and i == 0 else ""
+            response = (
+                "Support is open 8 am to 8 pm, Monday to Saturday."
+                if intent == "opening_hours" and i == 0
+                else ""
+            )
             rows.append(f'"{text}",{intent},"{response}"')
     return "\n".join(rows).encode()
 

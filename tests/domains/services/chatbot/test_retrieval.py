@@ -19,7 +19,12 @@ def test_demo_knowledge_base_is_large_enough(demo_store: SupportStore) -> None:
     documents = demo_store.documents("demo")
     assert len(documents) >= 30
     assert {d["source"].split("-")[0] for d in documents} >= {
-        "orders", "shipping", "returns", "warranty", "account", "payments"
+        "orders",
+        "shipping",
+        "returns",
+        "warranty",
+        "account",
+        "payments",
     }
 
 
