@@ -29,7 +29,7 @@ def test_support_chat_answers_with_citations_and_hands_over(
     answer = messages.nth(1)
     expect(answer).to_contain_text("[1]")
     expect(answer).to_contain_text("30 days")
-    answer.get_by_test_id("stButtonGroup").get_by_role("button").first.click()  # thumbs up
+    answer.get_by_test_id("stFeedbackButton").filter(has_text="thumb_up").click()
     page.wait_for_timeout(1000)
 
     chat_box.fill("I'd like to talk to a real person")

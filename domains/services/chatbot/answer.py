@@ -50,28 +50,10 @@ _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 _NUMBER_WORDS = {
     w: str(i)
     for i, w in enumerate(
-        (
-            "zero",
-            "one",
-            "two",
-            "three",
-            "four",
-            "five",
-            "six",
-            "seven",
-            "eight",
-            "nine",
-            "ten",
-            "eleven",
-            "twelve",
-            "thirteen",
-            "fourteen",
-            "fifteen",
-            "sixteen",
-            "seventeen",
-            "eighteen",
-            "nineteen",
-            "twenty",
+        re.findall(
+            r"\w+",
+            "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen "
+            "sixteen seventeen eighteen nineteen twenty",
         )
     )
 }
@@ -79,24 +61,7 @@ _NUMBER_WORDS.update({"thirty": "30", "forty": "40", "fifty": "50", "sixty": "60
                       "hundred": "100", "once": "1", "twice": "2", "single": "1", "double": "2"})  # fmt: skip
 _ENTITY = re.compile(r"(?<!^)(?<![.!?]\s)\b([A-Z][a-zA-Z]+(?:\s+[A-Z][a-zA-Z]+)*|[A-Z]{2,}\w*)\b")
 _COMMON_CAPS = frozenset(
-    (
-        "I",
-        "You",
-        "We",
-        "Our",
-        "Your",
-        "The",
-        "This",
-        "That",
-        "It",
-        "If",
-        "Please",
-        "Yes",
-        "No",
-        "Thanks",
-        "Hello",
-        "Hi",
-    )
+    re.findall(r"\w+", "I You We Our Your The This That It If Please Yes No Thanks Hello Hi")
 )
 
 
@@ -283,19 +248,24 @@ def build_messages(
     company: str,
     history: Sequence[tuple[str, str]] = (),
 ) -> list[dict[str, str]]:
-    """The chat for the model: rules, recent turns, then numbered passages and the question as data."""
+    """The chat for the model: rules, recent turns, then numbered passages and the question as data.
+
+    Small models copy whatever framing they see, so the blocks are short and labelled plainly; what
+    makes them data is the delimiters (neutralised inside) and the rule in the system prompt.
+    """
     blocks = [
-        quote_block(f"PASSAGE {i} | {h.chunk.title} - {h.chunk.heading}", h.chunk.text)
-        for i, h in enumerate(hits, 1)
+        quote_block(f"[{i}] {h.chunk.title} - {h.chunk.heading}", h.chunk.text) for i, h in enumerate(hits, 1)
     ]
     messages = [{"role": "system", "content": system_prompt(company)}]
     for user, assistant in history:
         messages += [{"role": "user", "content": user}, {"role": "assistant", "content": assistant}]
     content = (
-        "\n\n".join(blocks)
+        "Passages:\n"
+        + "\n\n".join(blocks)
         + "\n\n"
-        + quote_block("CUSTOMER QUESTION", question)
-        + "\n\nAnswer from the passages, citing them like [1]."
+        + quote_block("QUESTION", question)
+        + "\n\nAnswer the question in one or two sentences from the passages, ending each with its passage "
+        "number like [1]."
     )
     messages.append({"role": "user", "content": content})
     return messages
@@ -350,6 +320,12 @@ def _split_cited(buffer: str, final: bool) -> tuple[list[tuple[str, tuple[int, .
     since ``[2]`` may still be on its way right after the full stop.
     """
     out: list[tuple[str, tuple[int, ...]]] = []
+    # Small models echo the prompt's block labels ("<<<[1] Returns - Window>>>"): not part of an answer.
+    buffer = re.sub(r"<<<[^<>]*>>>", " ", buffer)
+    # Small models write "[Passage 1]" or "[source 2]" as often as "[1]".
+    buffer = re.sub(
+        r"\[\s*(?:passage|source|doc(?:ument)?)\s*(\d+)\s*\]", r"[\1]", buffer, flags=re.IGNORECASE
+    )
     pattern = re.compile(r"(.+?[.!?])((?:\s*\[\d+(?:\s*,\s*\d+)*\])*)(\s+|$)", re.DOTALL)
     position = 0
     while True:

@@ -351,7 +351,7 @@ class SupportStore:
             conn.execute("COMMIT")
         if revision_row is None:
             raise InputError(f"there is no knowledge base named {kb!r}; ingest files into it first")
-        chunks = [StoredChunk(**{k: r[k] for k in r if k != "embedding"}) for r in rows]
+        chunks = [StoredChunk(**{k: r[k] for k in r.keys() if k != "embedding"}) for r in rows]  # noqa: SIM118
         matrix = (
             np.stack([np.frombuffer(r["embedding"], dtype="<f4") for r in rows])
             if rows
@@ -417,7 +417,7 @@ class SupportStore:
                     FROM turns {where}""",
                 args,
             ).fetchone()
-        return {k: int(row[k]) for k in row}
+        return {k: int(row[k]) for k in row.keys()}  # noqa: SIM118 (a Row iterates values)
 
     # -- tickets -------------------------------------------------------------------------------
 
