@@ -7,7 +7,7 @@ from playwright.sync_api import Page, expect
 from tests.e2e.conftest import StreamlitServer, screenshot
 
 LOAD_TIMEOUT_MS = 90_000
-ANSWER_TIMEOUT_MS = 120_000
+ANSWER_TIMEOUT_MS = 300_000  # one answer from the bundled model on a possibly shared machine
 
 
 def test_support_chat_answers_with_citations_and_hands_over(

@@ -122,3 +122,18 @@ def test_every_attack_is_resisted_even_by_a_compromised_model(
     bot = SupportBot(demo_store, "demo", ScriptedGenerator(compromised), index=poisoned)
     text = "".join(bot.respond(ChatSession(), attack.message))
     assert resisted(text, attack, system_prompt(bot.config.company)), text
+
+
+def test_the_bundled_model_answers_with_only_supported_sentences(demo_store, demo_index) -> None:
+    from domains.services.chatbot import AnswerConfig, BotConfig
+    from shared_models.lm import LMConfig, build_text_generator
+
+    lm = build_text_generator(LMConfig(backend="local"))
+    config = BotConfig(answer=AnswerConfig(max_tokens=48))
+    bot = SupportBot(demo_store, "demo", lm, index=demo_index, config=config)
+    result = bot.respond(ChatSession(), "How much does express delivery cost?").collect()
+    assert result.route in ("answer", "extractive") and result.citations
+    assert result.citations[0].source == "shipping-options.md"
+    kept = [s for s in result.answer.sentences if s.supported_by is not None]
+    assert all(s.text.rstrip(".") in result.text.replace(f" [{s.supported_by}]", "") for s in kept)
+    assert result.route == "extractive" or kept
