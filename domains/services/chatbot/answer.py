@@ -178,6 +178,30 @@ def _numbers(text: str) -> set[str]:
     return {n.rstrip(".").removesuffix(".00") for n in found}
 
 
+_NEGATIONS = frozenset(
+    re.findall(r"\S+", "not no never cannot can't don't doesn't won't isn't aren't nor without")
+)
+
+
+def _polarity_flip(sentence: str, closest: str, passage: str) -> str:
+    """Why ``sentence`` contradicts its closest passage sentence ("" when it does not).
+
+    Embeddings barely see negation ("must be used" sits next to "must be unused"), so the check also
+    asks that both are negated or neither is, and that no word appears where the passage only has its
+    un- opposite.
+    """
+    words = re.findall(r"[a-z']+", sentence.lower())
+    close = re.findall(r"[a-z']+", closest.lower())
+    negated = any(w in _NEGATIONS or w.endswith("n't") for w in words)
+    if negated != any(w in _NEGATIONS or w.endswith("n't") for w in close):
+        return "negation differs from the passage"
+    passage_words = set(re.findall(r"[a-z']+", passage.lower()))
+    for word in words:
+        if len(word) >= 4 and f"un{word}" in passage_words and word not in passage_words:
+            return f"says '{word}' where the passage says 'un{word}'"
+    return ""
+
+
 def _entities(text: str) -> set[str]:
     return {e.lower() for e in _ENTITY.findall(text) if e not in _COMMON_CAPS}
 
@@ -223,9 +247,16 @@ class SupportChecker:
         numbers, names = _numbers(sentence), _entities(sentence) - self._allowed
         for number in [*valid_cited, *others]:
             passage = self.passages[number - 1]
-            sim = float((self._vectors[number - 1] @ vector).max()) if len(self._vectors[number - 1]) else 0.0
+            if not len(self._vectors[number - 1]):
+                continue
+            sims = self._vectors[number - 1] @ vector
+            sim = float(sims.max())
             best_sim = max(best_sim, sim)
             if sim < self.config.min_similarity:
+                continue
+            flipped = _polarity_flip(sentence, self._sentences[number - 1][int(sims.argmax())], passage)
+            if flipped:
+                reason = flipped
                 continue
             missing_numbers = numbers - _numbers(passage)
             if missing_numbers:
@@ -313,6 +344,14 @@ class AnswerStream:
         return self.result
 
 
+def _clean(raw: str) -> tuple[str, tuple[int, ...]]:
+    """A sentence's text without citation markers or echoed block labels, and the numbers it cites."""
+    # Small models echo the prompt's block labels ("<<<[1] Returns - Window>>"): not part of an answer.
+    raw = re.sub(r"<<<[^<>]*>{1,3}|<{2,}|>{2,}", " ", raw)
+    cited = tuple(int(n) for group in _CITE.findall(raw) for n in re.findall(r"\d+", group))
+    return " ".join(_CITE.sub("", raw).split()), cited
+
+
 def _split_cited(buffer: str, final: bool) -> tuple[list[tuple[str, tuple[int, ...]]], str]:
     """Complete sentences (text, cited numbers) in ``buffer`` and the unfinished rest.
 
@@ -320,8 +359,6 @@ def _split_cited(buffer: str, final: bool) -> tuple[list[tuple[str, tuple[int, .
     since ``[2]`` may still be on its way right after the full stop.
     """
     out: list[tuple[str, tuple[int, ...]]] = []
-    # Small models echo the prompt's block labels ("<<<[1] Returns - Window>>>"): not part of an answer.
-    buffer = re.sub(r"<<<[^<>]*>>>", " ", buffer)
     # Small models write "[Passage 1]" or "[source 2]" as often as "[1]".
     buffer = re.sub(
         r"\[\s*(?:passage|source|doc(?:ument)?)\s*(\d+)\s*\]", r"[\1]", buffer, flags=re.IGNORECASE
@@ -333,15 +370,13 @@ def _split_cited(buffer: str, final: bool) -> tuple[list[tuple[str, tuple[int, .
         if match is None or (match.group(3) == "" and not final):
             break
         raw = match.group(1) + match.group(2)
-        cited = tuple(int(n) for group in _CITE.findall(raw) for n in re.findall(r"\d+", group))
-        text = " ".join(_CITE.sub("", raw).split())
+        text, cited = _clean(raw)
         if text:
             out.append((text, cited))
         position = match.end()
     rest = buffer[position:]
     if final and rest.strip():
-        cited = tuple(int(n) for group in _CITE.findall(rest) for n in re.findall(r"\d+", group))
-        text = " ".join(_CITE.sub("", rest).split())
+        text, cited = _clean(rest)
         if text:
             out.append((text, cited))
         rest = ""
