@@ -22,6 +22,7 @@ from __future__ import annotations
 import csv
 import os
 import statistics
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -175,13 +176,16 @@ def run() -> list[Figure]:
     from shared_models.lm import LMConfig, build_text_generator
 
     figures = _intents()
+    print(f"bench_chatbot: intents done ({figures[0].value:.4f})", file=sys.stderr, flush=True)
     with tempfile.TemporaryDirectory() as tmp:
         store = SupportStore(Path(tmp) / "support.sqlite")
         for name, data in read_folder(DEMO_KB_DIR):
             store.ingest("demo", name, data)
         index = KnowledgeIndex.from_store(store, "demo")
         figures += _retrieval(index)
+        print("bench_chatbot: retrieval done", file=sys.stderr, flush=True)
         lm = build_text_generator(LMConfig(backend="local"))
         figures += _answers(store, index, lm)
+        print("bench_chatbot: answers done", file=sys.stderr, flush=True)
         figures += _guardrails(store, index, lm)
     return figures
