@@ -92,14 +92,13 @@ def ask_command(args: argparse.Namespace) -> int:
         for citation in result.citations:
             print(f"  [{citation.number}] {citation.title} - {citation.heading} ({citation.source})")
         if args.show_removed and result.answer is not None:
-            for sentence in result.answer.removed:  # type: ignore[attr-defined]
+            for sentence in result.answer.removed:
                 print(f"  removed: {sentence.text}  ({sentence.reason})", file=sys.stderr)
         metrics: dict[str, Any] = {"confidence": result.confidence, "citations": len(result.citations)}
         if result.answer is not None:
-            answer = result.answer
             metrics |= {
-                "first_token_s": answer.first_token_s,  # type: ignore[attr-defined]
-                "removed_sentences": len(answer.removed),  # type: ignore[attr-defined]
+                "first_token_s": result.answer.first_token_s,
+                "removed_sentences": len(result.answer.removed),
             }
         run.log_params({"route": result.route, "ticket": result.ticket})
         run.log_metrics(metrics)

@@ -8,7 +8,7 @@ import pandas as pd
 import plotly.express as px
 import streamlit as st
 
-from domains.services.chatbot import BotConfig
+from domains.services.chatbot import BotConfig, SupportStore
 from domains.services.chatbot.ingest import MAX_FILE_BYTES, SUPPORTED_SUFFIXES
 from suite.components.feedback import user_errors
 from suite.components.support import get_intents, get_support_store
@@ -19,7 +19,7 @@ PAGE_ID = "support-admin"
 state = st.session_state.setdefault(PAGE_ID, {"ingest": None, "intents": None, "uploads": 0})
 
 
-def knowledge_tab(store) -> None:
+def knowledge_tab(store: SupportStore) -> None:
     left, right = st.columns([1, 2])
     with left.form(f"{PAGE_ID}.ingest_form", clear_on_submit=True, border=True):
         kb = st.text_input("Knowledge base", "demo", key=f"{PAGE_ID}.kb_name")
@@ -116,7 +116,7 @@ def intents_tab() -> None:
             )
 
 
-def questions_tab(store) -> None:
+def questions_tab(store: SupportStore) -> None:
     threshold = BotConfig().confident_similarity
     turns = [
         t
@@ -134,7 +134,7 @@ def questions_tab(store) -> None:
     st.download_button("Questions (CSV)", frame.to_csv(index=False), "questions.csv", key=f"{PAGE_ID}.q_csv")
 
 
-def feedback_tab(store) -> None:
+def feedback_tab(store: SupportStore) -> None:
     stats = store.feedback_stats()
     cols = st.columns(5)
     for col, (label, key) in zip(

@@ -7,7 +7,7 @@ from dataclasses import asdict
 
 import streamlit as st
 
-from domains.services.chatbot import ChatSession, SupportBot
+from domains.services.chatbot import ChatSession, SupportBot, SupportStore
 from suite.components.feedback import user_errors
 from suite.components.support import (
     ensure_demo,
@@ -35,7 +35,7 @@ def reset() -> None:
     state.update(session=ChatSession(), messages=[])
 
 
-def render_message(message: dict, store) -> None:
+def render_message(message: dict, store: SupportStore) -> None:
     with st.chat_message(message["role"]):
         st.markdown(message["content"])
         if message["role"] != "assistant":

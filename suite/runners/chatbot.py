@@ -11,10 +11,8 @@ import csv
 import io
 import shutil
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
-
-import numpy as np
 
 from domains.services.chatbot import DEMO_KB_DIR, IngestReport, SupportStore
 from domains.services.chatbot.ingest import read_folder
@@ -186,9 +184,3 @@ def load_intents(root: str | Path) -> IntentClassifier | None:
     if not (folder / "intents.json").exists():
         return None
     return IntentClassifier.load(folder)
-
-
-def report_dict(report: IntentReport) -> dict[str, object]:
-    data = asdict(report)
-    data["confusion"] = np.asarray(report.confusion).tolist()
-    return data

@@ -93,8 +93,8 @@ def _retrieval(index: object) -> list[Figure]:
 
 
 def _lexically_supported(sentence: str, passage: str) -> bool:
-    from domains.services.chatbot.answer import _numbers
     from domains.services.chatbot.retrieval import tokenize
+    from domains.services.chatbot.support import _numbers
 
     words = set(tokenize(sentence))
     passage_words = set(tokenize(passage))

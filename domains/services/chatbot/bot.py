@@ -31,7 +31,7 @@ from typing import Literal
 
 import numpy as np
 
-from domains.services.chatbot.answer import AnswerConfig, Citation, answer_stream
+from domains.services.chatbot.answer import AnswerConfig, Citation, GroundedAnswer, answer_stream
 from domains.services.chatbot.guard import (
     GuardConfig,
     RateLimiter,
@@ -116,7 +116,7 @@ class ReplyResult:
     ticket: int | None = None
     turn_id: int | None = None
     reason: str = ""
-    answer: object | None = None
+    answer: GroundedAnswer | None = None
 
 
 class BotReply:
