@@ -65,7 +65,7 @@ def knowledge_tab(store: SupportStore) -> None:
 
 def intents_tab() -> None:
     upload = st.file_uploader(
-        "Intents CSV (columns text,intent and optionally response: a fixed answer)",
+        "Intents CSV (columns text,intent and optionally response: a fixed answer, or @handoff)",
         type=["csv"],
         key=f"{PAGE_ID}.intents_file",
     )

@@ -5,7 +5,7 @@ Order of decisions for a message:
 1. Limits: length cap and the session's rate limit (errors the UI shows as they are).
 2. Guardrails: a message that tries to steer the assistant is declined without running any model.
 3. Handoff: an explicit request for a person or an angry message opens a ticket at once.
-4. Intents: a confident intent with a fixed answer gets that answer.
+4. Intents: a confident intent with a fixed answer gets that answer (``@handoff``: a person).
 5. Retrieval: too little in the knowledge base about it is out of scope and declined politely.
 6. A grounded, checked answer with citations (or a quoted passage).
 
@@ -50,6 +50,7 @@ __all__ = ["BotConfig", "BotReply", "ChatSession", "ReplyResult", "Route", "Supp
 
 Route = Literal["answer", "extractive", "intent", "declined", "blocked", "handoff"]
 UNSURE_ROUTES = ("declined", "extractive")
+HANDOFF_ACTION = "@handoff"  # an intent whose response is this hands the conversation to a person
 _FOLLOW_UP = re.compile(r"\b(it|that|this|they|them|those|these|one|there|same)\b", re.IGNORECASE)
 
 
@@ -206,6 +207,8 @@ class SupportBot:
             unsure = result.route in UNSURE_ROUTES
             session.low_confidence_streak = session.low_confidence_streak + 1 if unsure else 0
             handoff = self.config.handoff.decide("", session.low_confidence_streak)
+            if result.route == "handoff":
+                handoff = result.reason
         if handoff:
             note = self._hand_over(session, message, handoff, result)
             yield note if result.route == "handoff" else f"\n\n{note}"
@@ -218,8 +221,12 @@ class SupportBot:
         if prediction is not None:
             result.intent = prediction.intent or None
             fixed = self.intents.response_for(prediction.intent) if self.intents else None
+            result.confidence = prediction.confidence
+            if fixed and fixed.strip().lower() == HANDOFF_ACTION:  # an intent routed to a person
+                result.route, result.reason = "handoff", f"intent '{prediction.intent}'"
+                return
             if fixed:
-                result.route, result.text, result.confidence = "intent", fixed, prediction.confidence
+                result.route, result.text = "intent", fixed
                 yield fixed
                 return
         hits = self.index.search(query, k=self.config.retrieve_k, query_vector=vector)
