@@ -126,7 +126,7 @@ def _answers(store: object, index: object, lm: object) -> list[Figure]:
                     kept += 1
                     supported += _lexically_supported(sentence.text, passages[sentence.supported_by])
         hits_text = " ".join(h.chunk.text for h in index.search(row["question"], 3))  # type: ignore[attr-defined]
-        for text, _ in _split_cited(answer.draft, final=True):  # type: ignore[attr-defined]
+        for text, _ in _split_cited(answer.draft, final=True)[0]:  # type: ignore[attr-defined]
             draft_total += 1
             draft_supported += _lexically_supported(text, hits_text)
         if answer.first_token_s is not None:  # type: ignore[attr-defined]
@@ -170,22 +170,32 @@ def _guardrails(store: object, index: object, lm: object) -> list[Figure]:
     return figures
 
 
+def _log(figures: list[Figure]) -> list[Figure]:
+    """Print figures to stderr as they come, so a long run that fails later still leaves them."""
+    for f in figures:
+        print(f"bench_chatbot: {f.figure} = {f.value:.4g} {f.unit} ({f.notes})", file=sys.stderr, flush=True)
+    return figures
+
+
 def run() -> list[Figure]:
+    """All parts, or those named in ``BENCH_CHAT_PARTS`` (comma-separated: intents, retrieval,
+    answers, guardrails)."""
     from domains.services.chatbot import DEMO_KB_DIR, KnowledgeIndex, SupportStore
     from domains.services.chatbot.ingest import read_folder
     from shared_models.lm import LMConfig, build_text_generator
 
-    figures = _intents()
-    print(f"bench_chatbot: intents done ({figures[0].value:.4f})", file=sys.stderr, flush=True)
+    parts = set(os.environ.get("BENCH_CHAT_PARTS", "intents,retrieval,answers,guardrails").split(","))
+    figures = _log(_intents()) if "intents" in parts else []
     with tempfile.TemporaryDirectory() as tmp:
         store = SupportStore(Path(tmp) / "support.sqlite")
         for name, data in read_folder(DEMO_KB_DIR):
             store.ingest("demo", name, data)
         index = KnowledgeIndex.from_store(store, "demo")
-        figures += _retrieval(index)
-        print("bench_chatbot: retrieval done", file=sys.stderr, flush=True)
+        if "retrieval" in parts:
+            figures += _log(_retrieval(index))
         lm = build_text_generator(LMConfig(backend="local"))
-        figures += _answers(store, index, lm)
-        print("bench_chatbot: answers done", file=sys.stderr, flush=True)
-        figures += _guardrails(store, index, lm)
+        if "answers" in parts:
+            figures += _log(_answers(store, index, lm))
+        if "guardrails" in parts:
+            figures += _log(_guardrails(store, index, lm))
     return figures
