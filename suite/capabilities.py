@@ -90,4 +90,20 @@ CAPABILITIES: tuple[Capability, ...] = (
         icon=":material/recommend:",
         summary="Compare recommenders on held-out users, serve top-N with reasons and personalised copy.",
     ),
+    Capability(
+        id="support-chat",
+        title="Support Chat",
+        section="Customer Service",
+        page="pages/support_chat.py",
+        icon=":material/support_agent:",
+        summary="A help-centre chatbot that answers with checked citations and hands over to a person.",
+    ),
+    Capability(
+        id="support-admin",
+        title="Support Admin",
+        section="Customer Service",
+        page="pages/support_admin.py",
+        icon=":material/admin_panel_settings:",
+        summary="Load help articles and intents, review unanswered questions, feedback and tickets.",
+    ),
 )

@@ -1,0 +1,46 @@
+"""Support Chat in Chromium: a question answered with sources and thumbs feedback, then a handoff."""
+
+from __future__ import annotations
+
+from playwright.sync_api import Page, expect
+
+from tests.e2e.conftest import StreamlitServer, screenshot
+
+LOAD_TIMEOUT_MS = 90_000
+ANSWER_TIMEOUT_MS = 300_000  # one answer from the bundled model on a possibly shared machine
+
+
+def test_support_chat_answers_with_citations_and_hands_over(
+    page: Page, streamlit_server: StreamlitServer
+) -> None:
+    from domains.services.chatbot import SupportStore
+    from suite.runners.chatbot import store_path
+
+    page.goto(streamlit_server.url)
+    page.get_by_role("link", name="Support Chat").click()
+    expect(page.get_by_role("heading", name="Support Chat")).to_be_visible(timeout=LOAD_TIMEOUT_MS)
+    chat_box = page.get_by_test_id("stChatInputTextArea")
+    expect(chat_box).to_be_visible(timeout=LOAD_TIMEOUT_MS)  # the demo help centre is indexed first
+    chat_box.fill("How long do I have to return an item?")
+    chat_box.press("Enter")
+    messages = page.get_by_test_id("stChatMessage")
+    expect(messages).to_have_count(2, timeout=ANSWER_TIMEOUT_MS)
+    expect(page.get_by_text("Sources: [1]")).to_be_visible(timeout=ANSWER_TIMEOUT_MS)
+    answer = messages.nth(1)
+    expect(answer).to_contain_text("[1]")
+    expect(answer).to_contain_text("30 days")
+    answer.get_by_test_id("stFeedbackButton").filter(has_text="thumb_up").click()
+    page.wait_for_timeout(1000)
+
+    chat_box.fill("I'd like to talk to a real person")
+    chat_box.press("Enter")
+    expect(page.get_by_text("Handed over to a person: ticket #1")).to_be_visible(timeout=ANSWER_TIMEOUT_MS)
+    expect(page.get_by_text("This conversation is with our support team as ticket #1")).to_be_visible()
+    page.wait_for_timeout(500)
+    screenshot(page, "support_chat")
+
+    store = SupportStore(store_path(streamlit_server.home))
+    turns = store.turns()
+    assert [t.route for t in turns][-1] == "handoff" and turns[0].sources[0] == "returns-policy.md"
+    assert turns[0].feedback == 1
+    assert store.tickets()[0].reason == "asked for a person"
