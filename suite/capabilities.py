@@ -66,4 +66,12 @@ CAPABILITIES: tuple[Capability, ...] = (
         icon=":material/chat:",
         summary="Chat with the local language model or your own endpoint; train a small GPT on your text.",
     ),
+    Capability(
+        id="risk-lab",
+        title="Risk Lab",
+        section="Finance",
+        page="pages/risk_lab.py",
+        icon=":material/query_stats:",
+        summary="VaR/ES with regulatory backtests, generative market scenarios, stress tests and credit scoring.",
+    ),
 )
