@@ -227,8 +227,7 @@ class FilteredHistoricalGARCH(RiskModel):
     def _filter(self, window: np.ndarray) -> None:
         """Conditional variances for the window and the next day, with the current parameters."""
         eps2 = (window - self.mu_) ** 2
-        persistence = self.alpha_ + self.beta_
-        start = float(eps2.mean()) if persistence >= 1 else self.omega_ / max(1 - persistence, 1e-6)
+        start = float(eps2.mean())  # backcast with the sample variance (stable near alpha + beta = 1)
         out = np.empty(len(window) + 1)
         out[0] = start
         forced = self.omega_ + self.alpha_ * eps2

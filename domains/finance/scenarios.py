@@ -122,9 +122,15 @@ def _ewma_states(scaled: np.ndarray, lam: float) -> np.ndarray:
     return np.stack([ewma_variance(scaled[:, a], lam) for a in range(scaled.shape[1])], axis=1)
 
 
-def _condition(context: np.ndarray, state: np.ndarray) -> np.ndarray:
-    """(B, C, A) scaled returns and (B, A) variance states -> (B, C*A + A)."""
-    return np.concatenate([context.reshape(len(context), -1), np.log(np.maximum(state, 1e-8))], axis=1)
+def _condition(context: np.ndarray, state: np.ndarray, limit: float = np.inf) -> np.ndarray:
+    """(B, C, A) scaled returns and (B, A) variance states -> (B, C*A + A).
+
+    Inputs are clipped to the training range (``limit``: the largest scaled move in training), so a
+    generated extreme fed back into a long path cannot push the network where it never learned.
+    """
+    context = np.clip(context, -limit, limit)
+    state = np.clip(state, 1e-4, limit**2)
+    return np.concatenate([context.reshape(len(context), -1), np.log(state)], axis=1)
 
 
 def _windows(scaled: np.ndarray, context: int, horizon: int, lam: float) -> tuple[np.ndarray, np.ndarray]:
@@ -146,13 +152,18 @@ class ScenarioModel:
     Args:
         net: The trained `PathVAE`.
         scale: Per-asset standard deviation of the training returns (the model works in units of it).
+        limit: Largest absolute scaled return in training; conditions are clipped to it and draws to
+            1.5 times it (a guard against runaway feedback in long paths, not a fix of the data).
         assets: Asset names, in column order.
         spec: The spec it was trained with.
     """
 
-    def __init__(self, net: PathVAE, scale: np.ndarray, assets: Sequence[str], spec: ScenarioSpec) -> None:
+    def __init__(
+        self, net: PathVAE, scale: np.ndarray, assets: Sequence[str], spec: ScenarioSpec, limit: float = 20.0
+    ) -> None:
         self.net = net.eval()
         self.scale = np.asarray(scale, dtype=float)
+        self.limit = float(limit)
         self.assets = list(assets)
         self.spec = spec
 
@@ -180,8 +191,9 @@ class ScenarioModel:
             torch.manual_seed(seed)
             drawn = 0
             while drawn < days:
-                condition = torch.as_tensor(_condition(context, states), dtype=torch.float32)
+                condition = torch.as_tensor(_condition(context, states, self.limit), dtype=torch.float32)
                 block = self.net.sample(condition).double().numpy()  # (P, H, A)
+                block = np.clip(block, -1.5 * self.limit, 1.5 * self.limit)
                 for day in range(block.shape[1]):
                     states = lam * states + (1 - lam) * block[:, day] ** 2
                 context = np.concatenate([context, block], axis=1)[:, -self.spec.context :]
@@ -249,7 +261,9 @@ def train_scenario_model(
     scale = values.std(axis=0, ddof=1)
     if (scale <= 0).any():
         raise InputError("an asset's returns are constant; it cannot be modelled")
-    targets, conditions = _windows(values / scale, spec.context, spec.horizon, spec.lam)
+    scaled = values / scale
+    limit = float(np.abs(scaled).max())
+    targets, conditions = _windows(scaled, spec.context, spec.horizon, spec.lam)
     cut = len(targets) - int(len(targets) * spec.holdout)
     config = PathVAEConfig(
         channels=values.shape[1],
@@ -276,9 +290,10 @@ def train_scenario_model(
             "heldout_windows": int(len(targets) - cut),
         },
         training={"steps": result.steps, "seconds": round(result.seconds, 2), "stopped": result.stopped},
-        extra={"scale": scale.tolist(), "assets": [str(c) for c in returns.columns], "spec": asdict(spec)},
+        extra={"scale": scale.tolist(), "limit": limit, "assets": [str(c) for c in returns.columns],
+               "spec": asdict(spec)},
     )
-    return TrainedScenarios(ScenarioModel(net, scale, card.extra["assets"], spec), card, result)
+    return TrainedScenarios(ScenarioModel(net, scale, card.extra["assets"], spec, limit), card, result)
 
 
 def _from_entry(folder: Path) -> TrainedScenarios:
@@ -286,7 +301,8 @@ def _from_entry(folder: Path) -> TrainedScenarios:
     if card.kind != "path_vae" or not isinstance(net, PathVAE):
         raise ModelError(f"{folder} holds a {card.kind!r} model, not a scenario model")
     spec = ScenarioSpec(**card.extra["spec"])
-    return TrainedScenarios(ScenarioModel(net, np.array(card.extra["scale"]), card.extra["assets"], spec), card, None, folder)
+    model = ScenarioModel(net, np.array(card.extra["scale"]), card.extra["assets"], spec, card.extra["limit"])
+    return TrainedScenarios(model, card, None, folder)
 
 
 def get_scenario_model(
@@ -365,8 +381,7 @@ class GarchBaseline:
         out = np.empty((len(history) + 1, len(self.assets)))
         for a, p in enumerate(self.params):
             eps2 = (history[:, a] - p["mu"]) ** 2
-            persistence = p["alpha"] + p["beta"]
-            sigma2 = p["omega"] / (1 - persistence) if persistence < 1 else float(eps2.mean())
+            sigma2 = float(eps2.mean())  # backcast with the sample variance (stable near alpha + beta = 1)
             out[0, a] = sigma2
             for t in range(len(history)):
                 sigma2 = p["omega"] + p["alpha"] * eps2[t] + p["beta"] * sigma2
@@ -470,27 +485,25 @@ def random_starts(history_days: int, count: int, minimum: int, seed: int = 0) ->
     return np.random.default_rng(seed).integers(minimum, history_days + 1, size=count)
 
 
-def _autocorrelation(x: np.ndarray, lag: int) -> float:
-    a, b = x[:-lag], x[lag:]
+def _pooled_correlation(a: np.ndarray, b: np.ndarray) -> float:
+    a, b = a.ravel(), b.ravel()
     if len(a) < 3 or a.std() == 0 or b.std() == 0:
         return float("nan")
     return float(np.corrcoef(a, b)[0, 1])
 
 
-def _leverage(x: np.ndarray, max_lag: int = 10) -> float:
-    return float(np.nanmean([_autocorrelation_pair(x[:-k], x[k:] ** 2) for k in range(1, max_lag + 1)]))
+def _autocorrelation(paths: np.ndarray, lag: int) -> float:
+    """Autocorrelation at ``lag`` of (P, D) paths, pooled over paths (means and variances shared)."""
+    return _pooled_correlation(paths[:, :-lag], paths[:, lag:])
 
 
-def _autocorrelation_pair(a: np.ndarray, b: np.ndarray) -> float:
-    if len(a) < 3 or a.std() == 0 or b.std() == 0:
-        return float("nan")
-    return float(np.corrcoef(a, b)[0, 1])
+def _leverage(paths: np.ndarray, max_lag: int = 10) -> float:
+    """Mean over k = 1..max_lag of corr(r_t, r_{t+k}^2): negative when falls raise later volatility."""
+    return float(np.nanmean([_pooled_correlation(paths[:, :-k], paths[:, k:] ** 2) for k in range(1, max_lag + 1)]))
 
 
-def _segment_mean(segments: np.ndarray, stat: Callable[[np.ndarray], float]) -> float:
-    """Mean of a per-path, per-asset statistic over (P, D, A) paths."""
-    values = [stat(segments[p, :, a]) for p in range(segments.shape[0]) for a in range(segments.shape[2])]
-    return float(np.nanmean(values))
+def _mean_over_assets(paths: np.ndarray, stat: Callable[[np.ndarray], float]) -> float:
+    return float(np.nanmean([stat(paths[:, :, a]) for a in range(paths.shape[2])]))
 
 
 def _lagged_sums(paths: np.ndarray, lag: int, asset: int) -> np.ndarray:
@@ -516,15 +529,15 @@ FACT_LABELS: dict[str, str] = {
 }
 
 
-def stylised_facts(real: np.ndarray, samples: Mapping[str, np.ndarray], segment_days: int | None = None) -> pd.DataFrame:
+def stylised_facts(real: np.ndarray, samples: Mapping[str, np.ndarray]) -> pd.DataFrame:
     """The stylised facts of the real returns and of each set of simulated paths.
+
+    Statistics of simulated paths are pooled over paths (one mean and variance for all), so many short
+    paths started at different real dates compare with the one long real series.
 
     Args:
         real: (T, A) real daily log returns.
         samples: Name -> (P, D, A) simulated paths (e.g. ``{"generated": ..., "GARCH-t": ...}``).
-        segment_days: Length of the real segments used for per-path statistics (autocorrelations,
-            leverage), so that short simulated paths are compared with equally short real ones;
-            default the simulated paths' length.
 
     Returns:
         One row per fact (index: fact key, column ``fact``: its description), one column per source.
@@ -532,27 +545,23 @@ def stylised_facts(real: np.ndarray, samples: Mapping[str, np.ndarray], segment_
     real = np.asarray(real, dtype=float)
     if real.ndim != 2 or len(real) < 60:
         raise InputError("the stylised facts need (days >= 60, assets) real returns")
-    length = segment_days or min(next(iter(samples.values())).shape[1] if samples else len(real), len(real))
-    count = len(real) // length
-    real_segments = real[: count * length].reshape(count, length, real.shape[1])
-    sources = {"real": (real[None], real_segments)} | {name: (p, p) for name, p in samples.items()}
     columns: dict[str, dict[str, float]] = {}
-    for name, (pooled, segments) in sources.items():
-        if pooled.ndim != 3 or pooled.shape[2] != real.shape[1]:
-            raise InputError(f"paths {name!r} must be (paths, days, {real.shape[1]})")
+    for name, paths in {"real": real[None], **samples}.items():
+        if paths.ndim != 3 or paths.shape[2] != real.shape[1] or paths.shape[1] <= max(LAGS):
+            raise InputError(f"paths {name!r} must be (paths, days > {max(LAGS)}, {real.shape[1]})")
         facts: dict[str, float] = {}
         for k in LAGS:
             distances = []
             for a in range(real.shape[1]):
                 reference = _lagged_sums(real[None], k, a)
-                distances.append(stats.wasserstein_distance(reference, _lagged_sums(pooled, k, a)) / reference.std())
+                distances.append(stats.wasserstein_distance(reference, _lagged_sums(paths, k, a)) / reference.std())
             facts[f"wasserstein_lag{k}"] = float(np.mean(distances))
-        facts["acf_r_lag1"] = _segment_mean(segments, lambda x: _autocorrelation(x, 1))
+        facts["acf_r_lag1"] = _mean_over_assets(paths, lambda x: _autocorrelation(x, 1))
         for k in LAGS:
-            facts[f"acf_abs_lag{k}"] = _segment_mean(segments, lambda x, k=k: _autocorrelation(np.abs(x), k))
-        facts["excess_kurtosis"] = float(np.mean([stats.kurtosis(pooled[:, :, a].ravel()) for a in range(real.shape[1])]))
-        facts["leverage"] = _segment_mean(segments, _leverage)
-        facts["cross_correlation"] = _cross_correlation(pooled)
+            facts[f"acf_abs_lag{k}"] = _mean_over_assets(paths, lambda x, k=k: _autocorrelation(np.abs(x), k))
+        facts["excess_kurtosis"] = _mean_over_assets(paths, lambda x: float(stats.kurtosis(x.ravel())))
+        facts["leverage"] = _mean_over_assets(paths, _leverage)
+        facts["cross_correlation"] = _cross_correlation(paths)
         columns[name] = facts
     table = pd.DataFrame(columns)
     table.insert(0, "fact", [FACT_LABELS[k] for k in table.index])

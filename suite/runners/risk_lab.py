@@ -270,7 +270,7 @@ def record_scenarios(
             "generated": trained.model.generate_at(values, starts, days, seed),
             "GARCH-t": garch.generate_at(values, starts, days, seed),
         }
-        facts = stylised_facts(values, samples, segment_days=days)
+        facts = stylised_facts(values, samples)
         weights = np.array([portfolio.weights[a] for a in portfolio.data.assets])
         fans = {
             "generated": fan_chart(trained.model.generate(values, days, paths, seed + 1), weights),

@@ -72,7 +72,7 @@ def _scenarios() -> list[Figure]:
     values = returns.to_numpy()
     starts = random_starts(len(values) - 250, 500, 20, seed=0)
     facts = stylised_facts(values, {"generated": trained.model.generate_at(values, starts, 250, seed=0),
-                                    "GARCH-t": garch.generate_at(values, starts, 250, seed=0)}, segment_days=250)
+                                    "GARCH-t": garch.generate_at(values, starts, 250, seed=0)})
     note = f"S&P 500 + NASDAQ; {trained.result.steps if trained.result else 0} training steps"
     figures = [
         Figure(NAME, f"scenarios: {row['fact']} [{source}]", float(row[source]), "", note)

@@ -22,7 +22,7 @@ from domains.finance.scenarios import (
 )
 from shared_models.exceptions import InputError
 
-TINY = ScenarioSpec(steps=300, hidden=48, latent_dim=4, batch_size=64, context=10, horizon=5)
+TINY = ScenarioSpec(steps=150, hidden=48, latent_dim=4, batch_size=64, context=10, horizon=5)
 
 
 @pytest.fixture(scope="module")
@@ -86,10 +86,10 @@ def test_garch_baseline_and_real_stylised_facts(returns: pd.DataFrame) -> None:
     assert 0.8 < garch.correlation[0, 1] < 1
     starts = random_starts(len(values) - 250, 40, 20, seed=0)
     paths = garch.generate_at(values, starts, 250, seed=0)
-    facts = stylised_facts(values, {"GARCH-t": paths}, segment_days=250)
+    facts = stylised_facts(values, {"GARCH-t": paths})
     real, simulated = facts["real"], facts["GARCH-t"]
     assert abs(real["acf_r_lag1"]) < 0.15
-    assert real["acf_abs_lag1"] > 0.15 and real["acf_abs_lag1"] > real["acf_abs_lag20"] > 0
+    assert min(real["acf_abs_lag1"], real["acf_abs_lag5"], real["acf_abs_lag20"]) > 0.15  # slow decay
     assert real["excess_kurtosis"] > 3 and real["leverage"] < 0
     assert real["wasserstein_lag1"] == 0 and real["cross_correlation"] > 0.8
     assert simulated["acf_abs_lag1"] > 0.05 and simulated["excess_kurtosis"] > 0.5
