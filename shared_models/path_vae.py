@@ -87,7 +87,9 @@ class PathVAE(nn.Module):
     def dof(self) -> torch.Tensor:
         return self.config.min_dof + F.softplus(self.raw_dof)  # scalar: one multivariate-t per step
 
-    def _decode(self, z: torch.Tensor, hidden: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    def _decode(
+        self, z: torch.Tensor, hidden: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """Location (B, H, A), log-scales (B, H, A) and Cholesky factors (B, H, A, A) of each step."""
         cfg, a = self.config, self.config.channels
         raw = self.decoder(torch.cat([z, hidden], dim=1)).reshape(-1, cfg.horizon, 2 * a + self.lower)
@@ -99,14 +101,19 @@ class PathVAE(nn.Module):
             factor = factor + strictly_lower
         return loc, log_scale, factor
 
-    def _log_prob(self, x: torch.Tensor, loc: torch.Tensor, log_scale: torch.Tensor, factor: torch.Tensor) -> torch.Tensor:
+    def _log_prob(
+        self, x: torch.Tensor, loc: torch.Tensor, log_scale: torch.Tensor, factor: torch.Tensor
+    ) -> torch.Tensor:
         """Multivariate Student-t log-density of each step: (B, H)."""
         d, nu = self.config.channels, self.dof
         white = torch.linalg.solve_triangular(factor, (x - loc).unsqueeze(-1), upper=False).squeeze(-1)
         mahalanobis = white.pow(2).sum(-1)
         return (
-            torch.lgamma((nu + d) / 2) - torch.lgamma(nu / 2) - d / 2 * torch.log(nu * math.pi)
-            - log_scale.sum(-1) - (nu + d) / 2 * torch.log1p(mahalanobis / nu)
+            torch.lgamma((nu + d) / 2)
+            - torch.lgamma(nu / 2)
+            - d / 2 * torch.log(nu * math.pi)
+            - log_scale.sum(-1)
+            - (nu + d) / 2 * torch.log1p(mahalanobis / nu)
         )
 
     def loss(self, x: torch.Tensor, condition: torch.Tensor) -> dict[str, torch.Tensor]:
@@ -134,7 +141,9 @@ class PathVAE(nn.Module):
         z = torch.randn(condition.shape[0], self.config.latent_dim, dtype=condition.dtype)
         loc, _, factor = self._decode(z * temperature, hidden)
         normal = torch.randn(loc.shape, dtype=loc.dtype)
-        mixing = torch.distributions.Chi2(self.dof).sample(loc.shape[:2]).unsqueeze(-1) / self.dof  # (B, H, 1)
+        mixing = (
+            torch.distributions.Chi2(self.dof).sample(loc.shape[:2]).unsqueeze(-1) / self.dof
+        )  # (B, H, 1)
         return loc + (factor @ normal.unsqueeze(-1)).squeeze(-1) / torch.sqrt(mixing)
 
 

@@ -72,6 +72,6 @@ CAPABILITIES: tuple[Capability, ...] = (
         section="Finance",
         page="pages/risk_lab.py",
         icon=":material/query_stats:",
-        summary="VaR/ES with regulatory backtests, generative market scenarios, stress tests and credit scoring.",
+        summary="VaR/ES with regulatory backtests, generated market scenarios, stress tests, credit scores.",
     ),
 )

@@ -89,9 +89,7 @@ def transition_counts(exceptions: Sequence[bool] | np.ndarray) -> dict[str, int]
     """Counts of consecutive pairs: ``N01`` is a non-exception followed by an exception, etc."""
     failures = _failures(exceptions)
     previous, current = failures[:-1], failures[1:]
-    return {
-        f"N{a}{b}": int(np.sum((previous == a) & (current == b))) for a in (0, 1) for b in (0, 1)
-    }
+    return {f"N{a}{b}": int(np.sum((previous == a) & (current == b))) for a in (0, 1) for b in (0, 1)}
 
 
 def christoffersen_test(exceptions: Sequence[bool] | np.ndarray) -> LikelihoodRatioTest:

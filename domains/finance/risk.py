@@ -161,7 +161,9 @@ class StudentTModel(RiskModel):
         var, es = _student_t_var_es(self.mean_, self.std_, self.nu_, level)
         # sqrt-of-time on the centred figures; the mean scales linearly
         scale = math.sqrt(horizon)
-        return (var + self.mean_) * scale - self.mean_ * horizon, (es + self.mean_) * scale - self.mean_ * horizon
+        return (var + self.mean_) * scale - self.mean_ * horizon, (
+            es + self.mean_
+        ) * scale - self.mean_ * horizon
 
 
 def ewma_variance(returns: np.ndarray, lam: float = 0.94, seed_days: int = 30) -> np.ndarray:
@@ -321,7 +323,13 @@ def risk_table(
             for horizon in horizons:
                 var, es = model.var_es(level, horizon)
                 rows.append(
-                    {"model": name, "label": MODEL_LABELS.get(name, name), "level": float(level),
-                     "horizon": int(horizon), "var": var, "es": es}
+                    {
+                        "model": name,
+                        "label": MODEL_LABELS.get(name, name),
+                        "level": float(level),
+                        "horizon": int(horizon),
+                        "var": var,
+                        "es": es,
+                    }
                 )
     return pd.DataFrame(rows)

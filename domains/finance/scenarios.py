@@ -239,7 +239,9 @@ def _heldout_loss(net: PathVAE, targets: np.ndarray, conditions: np.ndarray, see
     with torch.no_grad(), torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         net.eval()
-        losses = net.loss(torch.as_tensor(targets, dtype=torch.float32), torch.as_tensor(conditions, dtype=torch.float32))
+        losses = net.loss(
+            torch.as_tensor(targets, dtype=torch.float32), torch.as_tensor(conditions, dtype=torch.float32)
+        )
     return float(losses["loss"]) / targets.shape[1]
 
 
@@ -276,22 +278,32 @@ def train_scenario_model(
     )
     seed_everything(spec.seed)
     net = PathVAE(config)
-    data = (torch.as_tensor(targets[:cut], dtype=torch.float32), torch.as_tensor(conditions[:cut], dtype=torch.float32))
-    budget = TrainConfig(steps=spec.steps, seconds=spec.seconds, batch_size=spec.batch_size, seed=spec.seed, log_every=50)
+    data = (
+        torch.as_tensor(targets[:cut], dtype=torch.float32),
+        torch.as_tensor(conditions[:cut], dtype=torch.float32),
+    )
+    budget = TrainConfig(
+        steps=spec.steps, seconds=spec.seconds, batch_size=spec.batch_size, seed=spec.seed, log_every=50
+    )
     result = train(PathVAETask(net), data, budget, on_progress=on_progress, stop=stop)
     net.eval()
     card = ModelCard(
         kind="path_vae",
         config=asdict(config),
-        dataset=f"{'+'.join(map(str, returns.columns))} {returns.index[0]:%Y-%m-%d}..{returns.index[-1]:%Y-%m-%d}",
+        dataset=f"{'+'.join(map(str, returns.columns))} {returns.index[0]:%Y-%m-%d}.."
+        f"{returns.index[-1]:%Y-%m-%d}",
         metrics={
             "heldout_loss_per_day": _heldout_loss(net, targets[cut:], conditions[cut:], spec.seed),
             "train_windows": int(cut),
             "heldout_windows": int(len(targets) - cut),
         },
         training={"steps": result.steps, "seconds": round(result.seconds, 2), "stopped": result.stopped},
-        extra={"scale": scale.tolist(), "limit": limit, "assets": [str(c) for c in returns.columns],
-               "spec": asdict(spec)},
+        extra={
+            "scale": scale.tolist(),
+            "limit": limit,
+            "assets": [str(c) for c in returns.columns],
+            "spec": asdict(spec),
+        },
     )
     return TrainedScenarios(ScenarioModel(net, scale, card.extra["assets"], spec, limit), card, result)
 
@@ -331,7 +343,6 @@ def load_scenario_model(folder: str | Path) -> TrainedScenarios:
     return _from_entry(Path(folder))
 
 
-
 # -- the GARCH-t baseline ------------------------------------------------------------------------
 
 
@@ -364,17 +375,28 @@ class GarchBaseline:
         for column in returns.columns:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                fitted = arch_model(returns[column].to_numpy() * 100, mean="Constant", vol="GARCH", dist="t").fit(
-                    disp="off", show_warning=False
-                )
+                fitted = arch_model(
+                    returns[column].to_numpy() * 100, mean="Constant", vol="GARCH", dist="t"
+                ).fit(disp="off", show_warning=False)
             p = fitted.params
             params.append(
-                {"mu": p["mu"] / 100, "omega": p["omega"] / 1e4, "alpha": p["alpha[1]"], "beta": p["beta[1]"], "nu": p["nu"]}
+                {
+                    "mu": p["mu"] / 100,
+                    "omega": p["omega"] / 1e4,
+                    "alpha": p["alpha[1]"],
+                    "beta": p["beta[1]"],
+                    "nu": p["nu"],
+                }
             )
             residuals.append(np.asarray(fitted.std_resid))
         matrix = np.corrcoef(np.stack(residuals)) if len(residuals) > 1 else np.ones((1, 1))
         nu = float(np.clip(np.median([p["nu"] for p in params]), 2.5, 200))
-        return cls([str(c) for c in returns.columns], [{k: float(v) for k, v in p.items()} for p in params], np.atleast_2d(matrix), nu)
+        return cls(
+            [str(c) for c in returns.columns],
+            [{k: float(v) for k, v in p.items()} for p in params],
+            np.atleast_2d(matrix),
+            nu,
+        )
 
     def _variances(self, history: np.ndarray) -> np.ndarray:
         """(T + 1, A) conditional variances through the history, with the fitted parameters."""
@@ -442,7 +464,11 @@ class GenerativeRiskModel(RiskModel):
     uses_assets = True
 
     def __init__(
-        self, generator: PathGenerator, weights: Mapping[str, float] | None = None, paths: int = 2000, seed: int = 0
+        self,
+        generator: PathGenerator,
+        weights: Mapping[str, float] | None = None,
+        paths: int = 2000,
+        seed: int = 0,
     ) -> None:
         self.generator = generator
         fractions = normalise_weights(generator.assets, weights)
@@ -499,7 +525,9 @@ def _autocorrelation(paths: np.ndarray, lag: int) -> float:
 
 def _leverage(paths: np.ndarray, max_lag: int = 10) -> float:
     """Mean over k = 1..max_lag of corr(r_t, r_{t+k}^2): negative when falls raise later volatility."""
-    return float(np.nanmean([_pooled_correlation(paths[:, :-k], paths[:, k:] ** 2) for k in range(1, max_lag + 1)]))
+    return float(
+        np.nanmean([_pooled_correlation(paths[:, :-k], paths[:, k:] ** 2) for k in range(1, max_lag + 1)])
+    )
 
 
 def _mean_over_assets(paths: np.ndarray, stat: Callable[[np.ndarray], float]) -> float:
@@ -554,7 +582,9 @@ def stylised_facts(real: np.ndarray, samples: Mapping[str, np.ndarray]) -> pd.Da
             distances = []
             for a in range(real.shape[1]):
                 reference = _lagged_sums(real[None], k, a)
-                distances.append(stats.wasserstein_distance(reference, _lagged_sums(paths, k, a)) / reference.std())
+                distances.append(
+                    stats.wasserstein_distance(reference, _lagged_sums(paths, k, a)) / reference.std()
+                )
             facts[f"wasserstein_lag{k}"] = float(np.mean(distances))
         facts["acf_r_lag1"] = _mean_over_assets(paths, lambda x: _autocorrelation(x, 1))
         for k in LAGS:

@@ -23,7 +23,14 @@ import pandas as pd
 from domains.finance.data import normalise_weights, portfolio_returns
 from shared_models.exceptions import InputError
 
-__all__ = ["HISTORICAL_WINDOWS", "ShockResult", "StressReport", "StressWindow", "apply_shocks", "replay_windows"]
+__all__ = [
+    "HISTORICAL_WINDOWS",
+    "ShockResult",
+    "StressReport",
+    "StressWindow",
+    "apply_shocks",
+    "replay_windows",
+]
 
 
 @dataclass(frozen=True)
@@ -42,7 +49,9 @@ HISTORICAL_WINDOWS: dict[str, StressWindow] = {
         StressWindow("dotcom", "Dot-com crash (Mar 2000 - Oct 2002)", "2000-03-24", "2002-10-09"),
         StressWindow("gfc", "Financial crisis (2008 - Mar 2009)", "2008-01-02", "2009-03-09"),
         StressWindow("2011", "2011 US downgrade and euro crisis (Jul - Oct)", "2011-07-22", "2011-10-03"),
-        StressWindow("2015-16", "2015-16 China and oil sell-off (Aug 2015 - Feb 2016)", "2015-08-17", "2016-02-11"),
+        StressWindow(
+            "2015-16", "2015-16 China and oil sell-off (Aug 2015 - Feb 2016)", "2015-08-17", "2016-02-11"
+        ),
         StressWindow("2018q4", "2018 Q4 sell-off (Oct - Dec)", "2018-10-01", "2018-12-24"),
     )
 }
@@ -90,13 +99,17 @@ def replay_windows(
     """
     if value <= 0:
         raise InputError(f"the portfolio value must be positive, got {value}")
-    chosen = [HISTORICAL_WINDOWS[w] if isinstance(w, str) else w for w in (windows or list(HISTORICAL_WINDOWS))]
+    chosen = [
+        HISTORICAL_WINDOWS[w] if isinstance(w, str) else w for w in (windows or list(HISTORICAL_WINDOWS))
+    ]
     portfolio = portfolio_returns(returns, weights)
     report = StressReport(table=pd.DataFrame())
     rows = []
     for window in chosen:
         start, end = pd.Timestamp(window.start), pd.Timestamp(window.end)
-        if portfolio.index[0] > start + pd.Timedelta(days=7) or portfolio.index[-1] < end - pd.Timedelta(days=7):
+        if portfolio.index[0] > start + pd.Timedelta(days=7) or portfolio.index[-1] < end - pd.Timedelta(
+            days=7
+        ):
             report.skipped[window.title] = (
                 f"the data cover {portfolio.index[0].date()} to {portfolio.index[-1].date()}, "
                 f"not {start.date()} to {end.date()}"
@@ -177,7 +190,9 @@ def apply_shocks(
         covariance = returns.cov()
         mean = returns.mean()
         deviation = np.array([log_shocks[a] for a in given]) - mean[given].to_numpy()
-        beta = covariance.loc[others, given].to_numpy() @ np.linalg.pinv(covariance.loc[given, given].to_numpy())
+        beta = covariance.loc[others, given].to_numpy() @ np.linalg.pinv(
+            covariance.loc[given, given].to_numpy()
+        )
         implied = beta @ deviation
         moves.update({a: float(v) for a, v in zip(others, implied, strict=True)})
     simple = {a: float(np.expm1(moves.get(a, 0.0))) for a in assets}

@@ -37,19 +37,38 @@ __all__ = ["register"]
 
 
 def _market_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--asset", action="append", choices=sorted(BUILTIN_ASSETS), metavar="NAME",
-                        help=f"bundled asset (repeat for a portfolio): {', '.join(sorted(BUILTIN_ASSETS))}")
+    parser.add_argument(
+        "--asset",
+        action="append",
+        choices=sorted(BUILTIN_ASSETS),
+        metavar="NAME",
+        help=f"bundled asset (repeat for a portfolio): {', '.join(sorted(BUILTIN_ASSETS))}",
+    )
     parser.add_argument("--csv", type=Path, help="prices CSV instead: a date column and one column per asset")
-    parser.add_argument("--missing", choices=["error", "drop_rows", "forward_fill"], default="error",
-                        help="CSV policy for empty cells (default: refuse)")
-    parser.add_argument("--non-positive", choices=["error", "drop_rows"], default="error",
-                        help="CSV policy for prices <= 0 (default: refuse)")
-    parser.add_argument("--gaps", choices=["error", "allow"], default="error",
-                        help="CSV policy for gaps over 10 calendar days (default: refuse)")
+    parser.add_argument(
+        "--missing",
+        choices=["error", "drop_rows", "forward_fill"],
+        default="error",
+        help="CSV policy for empty cells (default: refuse)",
+    )
+    parser.add_argument(
+        "--non-positive",
+        choices=["error", "drop_rows"],
+        default="error",
+        help="CSV policy for prices <= 0 (default: refuse)",
+    )
+    parser.add_argument(
+        "--gaps",
+        choices=["error", "allow"],
+        default="error",
+        help="CSV policy for gaps over 10 calendar days (default: refuse)",
+    )
     parser.add_argument("--start", help="first date (YYYY-MM-DD), bundled assets only")
     parser.add_argument("--end", help="last date (YYYY-MM-DD), bundled assets only")
     parser.add_argument("--weights", help="comma-separated weights in asset order (default equal)")
-    parser.add_argument("--value", type=float, default=1_000_000.0, help="portfolio value (default 1,000,000)")
+    parser.add_argument(
+        "--value", type=float, default=1_000_000.0, help="portfolio value (default 1,000,000)"
+    )
 
 
 def register(commands: Any) -> None:
@@ -58,17 +77,24 @@ def register(commands: Any) -> None:
 
     var = sub.add_parser("var", help="VaR and ES by model, level and horizon")
     _market_arguments(var)
-    var.add_argument("--level", type=float, action="append", help="confidence level (repeatable; default 0.95 0.99)")
+    var.add_argument(
+        "--level", type=float, action="append", help="confidence level (repeatable; default 0.95 0.99)"
+    )
     var.add_argument("--horizon", type=int, action="append", help="days (repeatable; default 1 and 10)")
     var.add_argument("--models", default=",".join(RISK_MODELS), help="comma-separated risk models")
     var.add_argument("--window", type=int, default=1000, help="estimation window in days (default 1000)")
     var.set_defaults(handler=var_command)
 
-    test = sub.add_parser("backtest", help="rolling out-of-sample VaR backtest with Kupiec/Christoffersen/traffic light")
+    test = sub.add_parser(
+        "backtest", help="rolling out-of-sample VaR backtest with Kupiec/Christoffersen/traffic light"
+    )
     _market_arguments(test)
     test.add_argument("--level", type=float, default=0.99)
-    test.add_argument("--models", default="historical,normal,student_t,ewma,fhs_garch",
-                      help=f"comma-separated, from: {', '.join(MODEL_LABELS)}")
+    test.add_argument(
+        "--models",
+        default="historical,normal,student_t,ewma,fhs_garch",
+        help=f"comma-separated, from: {', '.join(MODEL_LABELS)}",
+    )
     test.add_argument("--window", type=int, default=1000)
     test.add_argument("--refit-every", type=int, default=20, help="days between parameter re-estimations")
     test.add_argument("--scenario-seconds", type=float, default=60.0, help="training budget of 'generative'")
@@ -85,8 +111,13 @@ def register(commands: Any) -> None:
 
     stress = sub.add_parser("stress", help="historical crisis replays and user shocks")
     _market_arguments(stress)
-    stress.add_argument("--shock", action="append", default=[], metavar="ASSET=RETURN",
-                        help="instantaneous shock, e.g. sp500=-0.2 (repeatable)")
+    stress.add_argument(
+        "--shock",
+        action="append",
+        default=[],
+        metavar="ASSET=RETURN",
+        help="instantaneous shock, e.g. sp500=-0.2 (repeatable)",
+    )
     stress.add_argument("--no-propagate", action="store_true", help="leave unshocked assets unchanged")
     stress.set_defaults(handler=stress_command)
 
@@ -125,8 +156,14 @@ def _print_table(frame: pd.DataFrame) -> None:
 def var_command(args: argparse.Namespace) -> int:
     portfolio = _portfolio(args)
     models = [m.strip() for m in args.models.split(",") if m.strip()]
-    outcome = record_var(Workspace.from_env(), portfolio, models, args.level or [0.95, 0.99],
-                         args.horizon or [1, 10], args.window)
+    outcome = record_var(
+        Workspace.from_env(),
+        portfolio,
+        models,
+        args.level or [0.95, 0.99],
+        args.horizon or [1, 10],
+        args.window,
+    )
     _print_table(outcome.table.drop(columns=["label"]))
     print(f"run {outcome.run_id}")
     return 0
@@ -137,8 +174,17 @@ def backtest_command(args: argparse.Namespace) -> int:
     models = [m.strip() for m in args.models.split(",") if m.strip()]
     progress = TerminalProgress()
     with stop_on_interrupt() as stop:
-        outcome = record_backtest(Workspace.from_env(), portfolio, models, args.level, args.window,
-                                  args.refit_every, args.scenario_seconds, progress, stop)
+        outcome = record_backtest(
+            Workspace.from_env(),
+            portfolio,
+            models,
+            args.level,
+            args.window,
+            args.refit_every,
+            args.scenario_seconds,
+            progress,
+            stop,
+        )
     progress.close()
     _print_table(outcome.summary)
     print(f"run {outcome.run_id}")
@@ -150,8 +196,9 @@ def scenarios_command(args: argparse.Namespace) -> int:
     spec = ScenarioSpec(steps=None if args.seconds else args.steps, seconds=args.seconds, seed=args.seed)
     progress = TerminalProgress()
     with stop_on_interrupt() as stop:
-        outcome = record_scenarios(Workspace.from_env(), portfolio, spec, args.days, args.paths, args.seed,
-                                   progress, stop)
+        outcome = record_scenarios(
+            Workspace.from_env(), portfolio, spec, args.days, args.paths, args.seed, progress, stop
+        )
     progress.close()
     _print_table(outcome.facts)
     print(f"run {outcome.run_id}")
@@ -189,8 +236,9 @@ def credit_command(args: argparse.Namespace) -> int:
         data = read_credit_csv(args.csv.read_bytes(), args.target, args.bad_value, name=args.csv.name)
     else:
         data = load_demo_credit()
-    outcome = record_credit(Workspace.from_env(), data, CreditSpec(target=data.target, bad_value=data.bad_value,
-                                                                    seed=args.seed))
+    outcome = record_credit(
+        Workspace.from_env(), data, CreditSpec(target=data.target, bad_value=data.bad_value, seed=args.seed)
+    )
     _print_table(outcome.result.metrics)
     print(json.dumps({"run_id": outcome.run_id}))
     return 0

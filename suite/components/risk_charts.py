@@ -37,14 +37,30 @@ def backtest_figure(result: BacktestResult) -> go.Figure:
     """Realised daily losses, the VaR forecast, and the exceptions marked in red."""
     table = result.forecasts
     figure = go.Figure()
-    figure.add_scatter(x=table.index, y=table["loss"] * 100, mode="lines", name="realised loss (%)",
-                       line={"color": "#90a4ae", "width": 1})
-    figure.add_scatter(x=table.index, y=table["var"] * 100, mode="lines", name=f"VaR {result.level:.0%}",
-                       line={"color": "#1565c0", "width": 1.5})
+    figure.add_scatter(
+        x=table.index,
+        y=table["loss"] * 100,
+        mode="lines",
+        name="realised loss (%)",
+        line={"color": "#90a4ae", "width": 1},
+    )
+    figure.add_scatter(
+        x=table.index,
+        y=table["var"] * 100,
+        mode="lines",
+        name=f"VaR {result.level:.0%}",
+        line={"color": "#1565c0", "width": 1.5},
+    )
     hits = table[table["exception"]]
-    figure.add_scatter(x=hits.index, y=hits["loss"] * 100, mode="markers", name=f"exceptions ({len(hits)})",
-                       marker={"color": "#c62828", "size": 6, "symbol": "x"})
-    title = f"{MODEL_LABELS.get(result.model, result.model)}: {result.exceptions} exceptions in {result.days} days"
+    figure.add_scatter(
+        x=hits.index,
+        y=hits["loss"] * 100,
+        mode="markers",
+        name=f"exceptions ({len(hits)})",
+        marker={"color": "#c62828", "size": 6, "symbol": "x"},
+    )
+    label = MODEL_LABELS.get(result.model, result.model)
+    title = f"{label}: {result.exceptions} exceptions in {result.days} days"
     figure.update_yaxes(title="loss, % of value")
     return _layout(figure, title)
 
@@ -56,10 +72,19 @@ def fan_figure(fans: dict[str, pd.DataFrame], value: float) -> go.Figure:
     for (name, fan), colour in zip(fans.items(), colours, strict=False):
         days = list(fan.index)
         for low, high, opacity in (("q05", "q95", 0.15), ("q25", "q75", 0.3)):
-            figure.add_scatter(x=days + days[::-1], y=list(fan[high] * value) + list(fan[low] * value)[::-1],
-                               fill="toself", fillcolor=colour, opacity=opacity, line={"width": 0},
-                               name=f"{name} {low[1:]}-{high[1:]} %", hoverinfo="skip")
-        figure.add_scatter(x=days, y=fan["q50"] * value, mode="lines", line={"color": colour}, name=f"{name} median")
+            figure.add_scatter(
+                x=days + days[::-1],
+                y=list(fan[high] * value) + list(fan[low] * value)[::-1],
+                fill="toself",
+                fillcolor=colour,
+                opacity=opacity,
+                line={"width": 0},
+                name=f"{name} {low[1:]}-{high[1:]} %",
+                hoverinfo="skip",
+            )
+        figure.add_scatter(
+            x=days, y=fan["q50"] * value, mode="lines", line={"color": colour}, name=f"{name} median"
+        )
     figure.update_xaxes(title="trading days ahead")
     figure.update_yaxes(title="portfolio value")
     return _layout(figure, "Scenario fan chart", height=400)
@@ -90,7 +115,9 @@ def calibration_figure(result: CreditResult) -> go.Figure:
     for name, curve in result.calibration.groupby("model"):
         figure.add_scatter(x=curve["predicted"], y=curve["observed"], mode="lines+markers", name=name)
     top = float(max(result.calibration["predicted"].max(), result.calibration["observed"].max()))
-    figure.add_scatter(x=[0, top], y=[0, top], mode="lines", line={"dash": "dot", "color": "grey"}, name="perfect")
+    figure.add_scatter(
+        x=[0, top], y=[0, top], mode="lines", line={"dash": "dot", "color": "grey"}, name="perfect"
+    )
     figure.update_xaxes(title="predicted default probability")
     figure.update_yaxes(title="observed default rate")
     return _layout(figure, "Calibration (held-out deciles)")

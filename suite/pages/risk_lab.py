@@ -67,19 +67,33 @@ labels = MODEL_LABELS.get
 
 with var_tab:
     left, mid, right = st.columns(3)
-    models = left.multiselect("Models", list(RISK_MODELS), default=list(RISK_MODELS), format_func=labels,
-                              key=f"{PAGE_ID}.var_models")
+    models = left.multiselect(
+        "Models",
+        list(RISK_MODELS),
+        default=list(RISK_MODELS),
+        format_func=labels,
+        key=f"{PAGE_ID}.var_models",
+    )
     levels = mid.multiselect("Confidence", [0.95, 0.975, 0.99], default=[0.95, 0.99], key=f"{PAGE_ID}.levels")
     window = right.number_input("Estimation window (days)", 250, 5000, 1000, 50, key=f"{PAGE_ID}.window")
     horizons = st.multiselect("Horizons (days)", [1, 5, 10, 20], default=[1, 10], key=f"{PAGE_ID}.horizons")
     scenario = state.get("scenarios")
     use_generative = st.checkbox(
-        "Add the generative model (train it in the Scenarios tab first)", key=f"{PAGE_ID}.use_gen",
-        disabled=not (scenario and scenario.result and portfolio
-                      and scenario.result.trained.model.assets == portfolio.data.assets),
+        "Add the generative model (train it in the Scenarios tab first)",
+        key=f"{PAGE_ID}.use_gen",
+        disabled=not (
+            scenario
+            and scenario.result
+            and portfolio
+            and scenario.result.trained.model.assets == portfolio.data.assets
+        ),
     )
-    if st.button("Compute VaR and ES", type="primary", key=f"{PAGE_ID}.var_go",
-                 disabled=portfolio is None or not models or not levels or not horizons):
+    if st.button(
+        "Compute VaR and ES",
+        type="primary",
+        key=f"{PAGE_ID}.var_go",
+        disabled=portfolio is None or not models or not levels or not horizons,
+    ):
         with user_errors(), st.spinner("Estimating…"):
             trained = scenario.result.trained if use_generative else None
             state["var"] = record_var(workspace, portfolio, models, levels, horizons, int(window), trained)
@@ -88,15 +102,29 @@ with var_tab:
 
 with backtest_tab:
     left, mid, right = st.columns(3)
-    bt_models = left.multiselect("Models", list(MODEL_LABELS), default=["historical", "ewma", "fhs_garch"],
-                                 format_func=labels, key=f"{PAGE_ID}.bt_models")
+    bt_models = left.multiselect(
+        "Models",
+        list(MODEL_LABELS),
+        default=["historical", "ewma", "fhs_garch"],
+        format_func=labels,
+        key=f"{PAGE_ID}.bt_models",
+    )
     bt_level = mid.selectbox("Confidence", [0.99, 0.975, 0.95], key=f"{PAGE_ID}.bt_level")
     bt_window = right.number_input("Window (days)", 250, 3000, 1000, 50, key=f"{PAGE_ID}.bt_window")
     busy = "backtest" in state and state["backtest"].running
-    if st.button("Run backtest", type="primary", key=f"{PAGE_ID}.bt_go", disabled=portfolio is None or busy or not bt_models):
+    if st.button(
+        "Run backtest",
+        type="primary",
+        key=f"{PAGE_ID}.bt_go",
+        disabled=portfolio is None or busy or not bt_models,
+    ):
         chosen = (portfolio, list(bt_models), float(bt_level), int(bt_window))
-        start_job("backtest", lambda on_progress, stop: record_backtest(
-            workspace, chosen[0], chosen[1], chosen[2], chosen[3], on_progress=on_progress, stop=stop))
+        start_job(
+            "backtest",
+            lambda on_progress, stop: record_backtest(
+                workspace, chosen[0], chosen[1], chosen[2], chosen[3], on_progress=on_progress, stop=stop
+            ),
+        )
     job_panel("backtest", lambda outcome: render_backtest(PAGE_ID, workspace, outcome))
 
 with scenario_tab:
@@ -105,10 +133,22 @@ with scenario_tab:
     days = mid.number_input("Path length (days)", 20, 1000, 250, 10, key=f"{PAGE_ID}.sc_days")
     paths = right.number_input("Paths", 50, 5000, 500, 50, key=f"{PAGE_ID}.sc_paths")
     busy = "scenarios" in state and state["scenarios"].running
-    if st.button("Train and compare", type="primary", key=f"{PAGE_ID}.sc_go", disabled=portfolio is None or busy):
+    if st.button(
+        "Train and compare", type="primary", key=f"{PAGE_ID}.sc_go", disabled=portfolio is None or busy
+    ):
         chosen_sc = (portfolio, ScenarioSpec(steps=None, seconds=float(seconds)), int(days), int(paths))
-        start_job("scenarios", lambda on_progress, stop: record_scenarios(
-            workspace, chosen_sc[0], chosen_sc[1], chosen_sc[2], chosen_sc[3], on_progress=on_progress, stop=stop))
+        start_job(
+            "scenarios",
+            lambda on_progress, stop: record_scenarios(
+                workspace,
+                chosen_sc[0],
+                chosen_sc[1],
+                chosen_sc[2],
+                chosen_sc[3],
+                on_progress=on_progress,
+                stop=stop,
+            ),
+        )
     value = portfolio.value if portfolio else 1.0
     job_panel("scenarios", lambda outcome: render_scenarios(PAGE_ID, workspace, outcome, value))
 
@@ -118,10 +158,14 @@ with stress_tab:
     if portfolio is not None:
         columns = st.columns(min(len(portfolio.data.assets), 5))
         for i, asset in enumerate(portfolio.data.assets):
-            shock = columns[i % 5].number_input(f"Shock {asset} (%)", -99.0, 500.0, 0.0, 1.0, key=f"{PAGE_ID}.shock.{asset}")
+            shock = columns[i % 5].number_input(
+                f"Shock {asset} (%)", -99.0, 500.0, 0.0, 1.0, key=f"{PAGE_ID}.shock.{asset}"
+            )
             if shock:
                 shocks[asset] = shock / 100
-    propagate = st.checkbox("Move unshocked assets with their historical betas", True, key=f"{PAGE_ID}.propagate")
+    propagate = st.checkbox(
+        "Move unshocked assets with their historical betas", True, key=f"{PAGE_ID}.propagate"
+    )
     if st.button("Run stress tests", type="primary", key=f"{PAGE_ID}.stress_go", disabled=portfolio is None):
         with user_errors(), st.spinner("Replaying…"):
             state["stress"] = record_stress(workspace, portfolio, shocks, propagate)
@@ -130,10 +174,14 @@ with stress_tab:
 
 with credit_tab:
     load = credit_source(PAGE_ID)
-    if st.button("Fit scorecard and boosting", type="primary", key=f"{PAGE_ID}.credit_go", disabled=load is None):
+    if st.button(
+        "Fit scorecard and boosting", type="primary", key=f"{PAGE_ID}.credit_go", disabled=load is None
+    ):
         with user_errors(), st.spinner("Fitting…"):
             data = load()
-            state["credit"] = record_credit(workspace, data, CreditSpec(target=data.target, bad_value=data.bad_value))
+            state["credit"] = record_credit(
+                workspace, data, CreditSpec(target=data.target, bad_value=data.bad_value)
+            )
     if "credit" in state:
         render_credit(PAGE_ID, workspace, state["credit"])
 

@@ -123,25 +123,47 @@ def record_var(
     scenario_model: TrainedScenarios | None = None,
 ) -> VarOutcome:
     """VaR and ES for the day after the data ends, by model, level and horizon, as a run."""
-    params = {**portfolio.params(), "models": list(models), "levels": list(levels), "horizons": list(horizons),
-              "window": window, "scenario_model": scenario_model is not None}
+    params = {
+        **portfolio.params(),
+        "models": list(models),
+        "levels": list(levels),
+        "horizons": list(horizons),
+        "window": window,
+        "scenario_model": scenario_model is not None,
+    }
     with workspace.start_run("risk.var", params) as run:
         extra: dict[str, RiskModel] = {}
         if scenario_model is not None:
             generative = GenerativeRiskModel(scenario_model.model, portfolio.weights, paths=5000)
-            extra["generative"] = generative.fit(portfolio.returns[scenario_model.model.assets].to_numpy()[-window:])
+            extra["generative"] = generative.fit(
+                portfolio.returns[scenario_model.model.assets].to_numpy()[-window:]
+            )
         table = risk_table(portfolio.portfolio_returns, models, levels, horizons, window, extra)
         table["var_amount"] = -np.expm1(-table["var"]) * portfolio.value
         table["es_amount"] = -np.expm1(-table["es"]) * portfolio.value
-        run.log_metrics({f"var_{r.model}_{r.level:g}_{r.horizon}d": round(r.var, 6) for r in table.itertuples()})
+        run.log_metrics(
+            {f"var_{r.model}_{r.level:g}_{r.horizon}d": round(r.var, 6) for r in table.itertuples()}
+        )
         _save_csv(run, "var_es.csv", table)
-        run.save_text(REPORT, html_report(
-            f"VaR and ES: {portfolio.data.source}",
-            [("Portfolio", pd.DataFrame({"asset": list(portfolio.weights), "weight": list(portfolio.weights.values())})),
-             ("VaR and ES (loss fractions and amounts)", table)],
-            notes=[f"Data {params['first_day']} to {params['last_day']}; estimation window {window} days.",
-                   *portfolio.data.notes],
-        ))
+        run.save_text(
+            REPORT,
+            html_report(
+                f"VaR and ES: {portfolio.data.source}",
+                [
+                    (
+                        "Portfolio",
+                        pd.DataFrame(
+                            {"asset": list(portfolio.weights), "weight": list(portfolio.weights.values())}
+                        ),
+                    ),
+                    ("VaR and ES (loss fractions and amounts)", table),
+                ],
+                notes=[
+                    f"Data {params['first_day']} to {params['last_day']}; estimation window {window} days.",
+                    *portfolio.data.notes,
+                ],
+            ),
+        )
     return VarOutcome(run.id, table)
 
 
@@ -160,7 +182,11 @@ class BacktestOutcome:
 
 
 def _scenario_backtester(
-    portfolio: Portfolio, window: int, seconds: float, store_root: object, on_progress: ProgressCallback | None,
+    portfolio: Portfolio,
+    window: int,
+    seconds: float,
+    store_root: object,
+    on_progress: ProgressCallback | None,
     stop: threading.Event | None,
 ) -> GenerativeRiskModel:
     """A generative VaR model trained only on the days before the first forecast (out of sample)."""
@@ -189,17 +215,26 @@ def record_backtest(
     unknown = [m for m in models if m not in MODEL_LABELS]
     if unknown or not models:
         raise InputError(f"unknown models {unknown}; available: {sorted(MODEL_LABELS)}")
-    params = {**portfolio.params(), "models": list(models), "level": level, "window": window,
-              "refit_every": refit_every}
+    params = {
+        **portfolio.params(),
+        "models": list(models),
+        "level": level,
+        "window": window,
+        "refit_every": refit_every,
+    }
     results: list[BacktestResult] = []
     with workspace.start_run("risk.backtest", params) as run:
         for number, name in enumerate(models, start=1):
+
             def relay(progress: Progress, number: int = number, name: str = name) -> bool | None:
                 if on_progress is None:
                     return None
                 message = f"model {number}/{len(models)} ({name}): {progress.message}"
-                return on_progress(Progress(progress.step, progress.total, message, progress.metrics,
-                                            elapsed_s=progress.elapsed_s))
+                return on_progress(
+                    Progress(
+                        progress.step, progress.total, message, progress.metrics, elapsed_s=progress.elapsed_s
+                    )
+                )
 
             if name == "generative":
                 model: RiskModel | str = _scenario_backtester(
@@ -208,24 +243,38 @@ def record_backtest(
                 data: pd.Series | pd.DataFrame = portfolio.returns
             else:
                 model, data = name, portfolio.portfolio_returns
-            result = backtest(data, model, level, window, refit_every=refit_every, on_progress=relay, stop=stop)
+            result = backtest(
+                data, model, level, window, refit_every=refit_every, on_progress=relay, stop=stop
+            )
             results.append(result)
             if result.stopped or (stop is not None and stop.is_set()):
                 break
         outcome = BacktestOutcome(run.id, results, stopped=stop is not None and stop.is_set())
         summary = outcome.summary
-        run.log_metrics({f"{r.model}_{k}": v for r in results for k, v in r.summary().items()
-                         if k in ("exceptions", "kupiec_p", "christoffersen_p", "cc_p", "zone")})
+        run.log_metrics(
+            {
+                f"{r.model}_{k}": v
+                for r in results
+                for k, v in r.summary().items()
+                if k in ("exceptions", "kupiec_p", "christoffersen_p", "cc_p", "zone")
+            }
+        )
         _save_csv(run, "backtest_summary.csv", summary)
         forecasts = pd.concat({r.model: r.forecasts for r in results}, axis=1)
         forecasts.columns = [f"{m}_{c}" for m, c in forecasts.columns]
         _save_csv(run, "backtest_forecasts.csv", forecasts.rename_axis("date"), index=True)
-        run.save_text(REPORT, html_report(
-            f"VaR backtest at {level:.0%}: {portfolio.data.source}",
-            [("Summary", summary), *((MODEL_LABELS[r.model], backtest_figure(r)) for r in results)],
-            notes=[f"Rolling {window}-day window, parameters re-estimated every {refit_every} days; "
-                   "each forecast uses data before its day only.", *portfolio.data.notes],
-        ))
+        run.save_text(
+            REPORT,
+            html_report(
+                f"VaR backtest at {level:.0%}: {portfolio.data.source}",
+                [("Summary", summary), *((MODEL_LABELS[r.model], backtest_figure(r)) for r in results)],
+                notes=[
+                    f"Rolling {window}-day window, parameters re-estimated every {refit_every} days; "
+                    "each forecast uses data before its day only.",
+                    *portfolio.data.notes,
+                ],
+            ),
+        )
         if outcome.stopped:
             raise RunCancelled(f"stopped after {len(results)} model(s); the finished part is saved")
     return outcome
@@ -278,19 +327,29 @@ def record_scenarios(
         }
         save_model(run.dir / "model", trained.model.net, trained.card)
         run.add_artifact("model")
-        run.log_metrics({**{f"card_{k}": v for k, v in trained.card.metrics.items()}, **trained.card.training,
-                         **{f"{k}_{s}": float(facts.loc[k, s]) for k in facts.index for s in ("generated", "GARCH-t")}})
+        run.log_metrics(
+            {
+                **{f"card_{k}": v for k, v in trained.card.metrics.items()},
+                **trained.card.training,
+                **{f"{k}_{s}": float(facts.loc[k, s]) for k in facts.index for s in ("generated", "GARCH-t")},
+            }
+        )
         _save_csv(run, "stylised_facts.csv", facts.rename_axis("key"), index=True)
         fan_table = pd.concat(fans, axis=1)
         fan_table.columns = [f"{g}_{q}" for g, q in fan_table.columns]
         _save_csv(run, "fan_chart.csv", fan_table, index=True)
-        run.save_text(REPORT, html_report(
-            f"Generative scenarios: {portfolio.data.source}",
-            [("Stylised facts: real vs generated vs GARCH-t", facts.reset_index(drop=True)),
-             ("Fan chart", fan_figure(fans, portfolio.value)),
-             ("Model card", pd.DataFrame([{**trained.card.metrics, **trained.card.training}]))],
-            notes=[f"{paths} paths of {days} days from random real start dates.", *portfolio.data.notes],
-        ))
+        run.save_text(
+            REPORT,
+            html_report(
+                f"Generative scenarios: {portfolio.data.source}",
+                [
+                    ("Stylised facts: real vs generated vs GARCH-t", facts.reset_index(drop=True)),
+                    ("Fan chart", fan_figure(fans, portfolio.value)),
+                    ("Model card", pd.DataFrame([{**trained.card.metrics, **trained.card.training}])),
+                ],
+                notes=[f"{paths} paths of {days} days from random real start dates.", *portfolio.data.notes],
+            ),
+        )
         if trained.result is not None and trained.result.stopped == "cancelled":
             raise RunCancelled("training stopped early; the partial model and its facts are saved")
     return ScenarioOutcome(run.id, trained, facts, fans)
@@ -316,11 +375,21 @@ def record_stress(
     params = {**portfolio.params(), "shocks": dict(shocks or {}), "propagate": propagate}
     with workspace.start_run("risk.stress", params) as run:
         report = replay_windows(portfolio.returns, portfolio.weights, portfolio.value)
-        shock = apply_shocks(portfolio.returns, shocks, portfolio.weights, portfolio.value, propagate) if shocks else None
-        metrics: dict[str, float | int] = {"windows_replayed": len(report.table), "windows_skipped": len(report.skipped)}
+        shock = (
+            apply_shocks(portfolio.returns, shocks, portfolio.weights, portfolio.value, propagate)
+            if shocks
+            else None
+        )
+        metrics: dict[str, float | int] = {
+            "windows_replayed": len(report.table),
+            "windows_skipped": len(report.skipped),
+        }
         if len(report.table):
             worst = report.table.loc[report.table["pnl"].idxmin()]
-            metrics |= {"worst_window_pnl": float(worst["pnl"]), "worst_drawdown": float(report.table["max_drawdown"].min())}
+            metrics |= {
+                "worst_window_pnl": float(worst["pnl"]),
+                "worst_drawdown": float(report.table["max_drawdown"].min()),
+            }
         if shock is not None:
             metrics["shock_pnl"] = shock.pnl
         run.log_metrics(metrics)
@@ -329,11 +398,18 @@ def record_stress(
         if report.paths:
             sections.append(("Paths", stress_figure(report)))
         if report.skipped:
-            sections.append(("Skipped", pd.DataFrame({"window": list(report.skipped), "why": list(report.skipped.values())})))
+            sections.append(
+                (
+                    "Skipped",
+                    pd.DataFrame({"window": list(report.skipped), "why": list(report.skipped.values())}),
+                )
+            )
         if shock is not None:
             _save_csv(run, "shocks.csv", shock.table)
             sections.append((f"User shocks: P&L {shock.pnl:,.0f}", shock.table))
-        run.save_text(REPORT, html_report(f"Stress tests: {portfolio.data.source}", sections, portfolio.data.notes))
+        run.save_text(
+            REPORT, html_report(f"Stress tests: {portfolio.data.source}", sections, portfolio.data.notes)
+        )
     return StressOutcome(run.id, report, shock)
 
 
@@ -352,14 +428,27 @@ def record_credit(workspace: Workspace, data: CreditData, spec: CreditSpec) -> C
     with workspace.start_run("risk.credit", params) as run:
         result = fit_credit_models(data.frame, spec)
         test = result.metrics[result.metrics["split"] == "test"]
-        run.log_metrics({f"{r.model}_{m}": float(getattr(r, m)) for r in test.itertuples() for m in ("auc", "ks", "gini")})
+        run.log_metrics(
+            {f"{r.model}_{m}": float(getattr(r, m)) for r in test.itertuples() for m in ("auc", "ks", "gini")}
+        )
         _save_csv(run, "credit_metrics.csv", result.metrics)
         _save_csv(run, "scorecard.csv", result.points)
         _save_csv(run, "scored_applicants.csv", result.scored)
-        run.save_text(REPORT, html_report(
-            f"Credit scoring: {data.source}",
-            [("Metrics", result.metrics), ("ROC", roc_figure(result)), ("Calibration", calibration_figure(result)),
-             ("Information value", result.information_value.rename("iv").reset_index(names="feature")),
-             ("Scorecard", result.points), ("First held-out applicants with reason codes", result.scored.head(20))],
-        ))
+        run.save_text(
+            REPORT,
+            html_report(
+                f"Credit scoring: {data.source}",
+                [
+                    ("Metrics", result.metrics),
+                    ("ROC", roc_figure(result)),
+                    ("Calibration", calibration_figure(result)),
+                    (
+                        "Information value",
+                        result.information_value.rename("iv").rename_axis("feature").reset_index(),
+                    ),
+                    ("Scorecard", result.points),
+                    ("First held-out applicants with reason codes", result.scored.head(20)),
+                ],
+            ),
+        )
     return CreditOutcome(run.id, result)

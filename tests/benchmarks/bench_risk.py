@@ -53,14 +53,32 @@ def _backtests() -> list[Figure]:
         label = MODEL_LABELS[name]
         zone = f"last 250 days: {result.light.exceptions} exceptions, {result.light.zone}"
         figures += [
-            Figure(NAME, f"{label}: exceptions at 99 %", result.exceptions, "days",
-                   f"{result.days} days, {result.days * 0.01:.0f} expected; {zone}"),
+            Figure(
+                NAME,
+                f"{label}: exceptions at 99 %",
+                result.exceptions,
+                "days",
+                f"{result.days} days, {result.days * 0.01:.0f} expected; {zone}",
+            ),
             Figure(NAME, f"{label}: Kupiec POF p", result.pof.p_value, "p", f"LR {result.pof.statistic:.2f}"),
-            Figure(NAME, f"{label}: Christoffersen independence p", result.independence.p_value, "p",
-                   f"LR {result.independence.statistic:.2f}; cond. coverage p {result.conditional_coverage.p_value:.3f}"),
+            Figure(
+                NAME,
+                f"{label}: Christoffersen independence p",
+                result.independence.p_value,
+                "p",
+                f"LR {result.independence.statistic:.2f}; "
+                f"cond. coverage p {result.conditional_coverage.p_value:.3f}",
+            ),
         ]
-    figures.append(Figure(NAME, "full backtest, all 6 models", total, "s",
-                          f"{len(series) - WINDOW} days each; excludes the generator's {SCENARIO_SECONDS:.0f} s training"))
+    figures.append(
+        Figure(
+            NAME,
+            "full backtest, all 6 models",
+            total,
+            "s",
+            f"{len(series) - WINDOW} days each; excludes the generator's {SCENARIO_SECONDS:.0f} s training",
+        )
+    )
     return figures
 
 
@@ -71,15 +89,22 @@ def _scenarios() -> list[Figure]:
     garch = GarchBaseline.fit(returns)
     values = returns.to_numpy()
     starts = random_starts(len(values) - 250, 500, 20, seed=0)
-    facts = stylised_facts(values, {"generated": trained.model.generate_at(values, starts, 250, seed=0),
-                                    "GARCH-t": garch.generate_at(values, starts, 250, seed=0)})
+    facts = stylised_facts(
+        values,
+        {
+            "generated": trained.model.generate_at(values, starts, 250, seed=0),
+            "GARCH-t": garch.generate_at(values, starts, 250, seed=0),
+        },
+    )
     note = f"S&P 500 + NASDAQ; {trained.result.steps if trained.result else 0} training steps"
     figures = [
         Figure(NAME, f"scenarios: {row['fact']} [{source}]", float(row[source]), "", note)
         for _, row in facts.iterrows()
         for source in ("real", "generated", "GARCH-t")
     ]
-    figures.append(Figure(NAME, "scenarios: train + simulate + measure", time.perf_counter() - start, "s", note))
+    figures.append(
+        Figure(NAME, "scenarios: train + simulate + measure", time.perf_counter() - start, "s", note)
+    )
     return figures
 
 
@@ -101,9 +126,11 @@ def _taiwan() -> pd.DataFrame | None:
 
 def _credit() -> list[Figure]:
     demo = load_demo_credit()
-    sets = [("modeldata credit_data", demo.frame, demo.target, demo.bad_value),
-            ("German credit", _german(), "target", "2"),
-            ("Taiwan default", _taiwan(), "default.payment.next.month", "1")]
+    sets = [
+        ("modeldata credit_data", demo.frame, demo.target, demo.bad_value),
+        ("German credit", _german(), "target", "2"),
+        ("Taiwan default", _taiwan(), "default.payment.next.month", "1"),
+    ]
     figures = []
     for name, frame, target, bad in sets:
         if frame is None:
@@ -114,8 +141,10 @@ def _credit() -> list[Figure]:
         seconds = time.perf_counter() - start
         for row in result.metrics.query("split == 'test'").itertuples():
             note = f"{len(frame):,} rows, 30 % held out; fit both in {seconds:.1f} s"
-            figures += [Figure(NAME, f"credit {name}: {row.model} AUC", row.auc, "", note),
-                        Figure(NAME, f"credit {name}: {row.model} KS", row.ks, "", note)]
+            figures += [
+                Figure(NAME, f"credit {name}: {row.model} AUC", row.auc, "", note),
+                Figure(NAME, f"credit {name}: {row.model} KS", row.ks, "", note),
+            ]
     return figures
 
 

@@ -15,8 +15,12 @@ def test_risk_lab_var_and_backtest(page: Page, streamlit_server: StreamlitServer
     expect(page.get_by_role("heading", name="Risk Lab")).to_be_visible(timeout=60_000)
 
     page.get_by_role("button", name="Compute VaR and ES").click()
-    expect(page.get_by_role("heading", name=re.compile(r"Run \d+: VaR and ES"))).to_be_visible(timeout=120_000)
-    cells = page.get_by_test_id("stDataFrame").locator("td", has_text="GARCH(1,1)-t filtered historical simulation")
+    expect(page.get_by_role("heading", name=re.compile(r"Run \d+: VaR and ES"))).to_be_visible(
+        timeout=120_000
+    )
+    cells = page.get_by_test_id("stDataFrame").locator(
+        "td", has_text="GARCH(1,1)-t filtered historical simulation"
+    )
     expect(cells.first).to_be_attached()
     expect(page.get_by_role("button", name="Download report.html").first).to_be_visible()
 
@@ -29,7 +33,8 @@ def test_risk_lab_var_and_backtest(page: Page, streamlit_server: StreamlitServer
     expect(page.get_by_text(re.compile(r"exceptions in the last 250 days")).first).to_be_visible()
     with page.expect_download(timeout=60_000) as download:
         page.get_by_role("button", name="Download backtest_summary.csv").click()
-    header = open(download.value.path(), encoding="utf-8").readline()
+    with open(download.value.path(), encoding="utf-8") as csv_file:
+        header = csv_file.readline()
     assert header.startswith("model,level,days,exceptions")
     page.wait_for_timeout(800)  # let the charts paint before the README screenshot
     screenshot(page, "risk_lab")

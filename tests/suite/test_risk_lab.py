@@ -24,7 +24,7 @@ def test_page_computes_var_and_records_a_run(app: AppTest, aigc_home: Path) -> N
     app.button(key="risk-lab.var_go").click().run(timeout=TIMEOUT_S)
     assert not app.exception, app.exception
     assert [s.value for s in app.subheader] == ["Run 1: VaR and ES (% of portfolio value)"]
-    table = app.dataframe(key="risk-lab.var_table").value
+    table = app.dataframe[0].value  # the VaR tab comes first
     assert len(table) == 3 and (table.to_numpy() > 0).all()
     downloads = {d.proto.label for d in app.get("download_button")}
     assert {"Download var_es.csv", "Download report.html"} <= downloads
@@ -44,14 +44,16 @@ def test_page_credit_tab_scores_the_demo(app: AppTest, aigc_home: Path) -> None:
     app.switch_page(PAGE).run()
     app.button(key="risk-lab.credit_go").click().run(timeout=TIMEOUT_S)
     assert not app.exception, app.exception
-    metrics = app.dataframe(key="risk-lab.credit_metrics").value
+    metrics = app.dataframe[0].value  # the only table before the credit results
     assert metrics.query("split == 'test'")["auc"].min() > 0.75
     assert Workspace(aigc_home).get_run(1).capability == "risk.credit"
 
 
 @pytest.fixture(scope="module")
 def small_portfolio() -> Portfolio:
-    return Portfolio(load_prices(["sp500", "nasdaq"], "2007-01-01", "2010-12-31"), {"sp500": 0.6, "nasdaq": 0.4})
+    return Portfolio(
+        load_prices(["sp500", "nasdaq"], "2007-01-01", "2010-12-31"), {"sp500": 0.6, "nasdaq": 0.4}
+    )
 
 
 def test_backtest_runner_saves_csvs_and_report(aigc_home: Path, small_portfolio: Portfolio) -> None:
@@ -60,7 +62,10 @@ def test_backtest_runner_saves_csvs_and_report(aigc_home: Path, small_portfolio:
     assert record.status == "done"
     assert {"backtest_summary.csv", "backtest_forecasts.csv", "report.html"} <= set(record.artifacts)
     assert list(outcome.summary["model"]) == ["historical", "ewma"]
-    assert "<h1>VaR backtest" in (record_dir := Workspace(aigc_home).run_dir(outcome.run_id) / "report.html").read_text()
+    assert (
+        "<h1>VaR backtest"
+        in (record_dir := Workspace(aigc_home).run_dir(outcome.run_id) / "report.html").read_text()
+    )
     assert record_dir.stat().st_size > 10_000
 
 
@@ -68,7 +73,9 @@ def test_scenario_runner_saves_the_model_and_facts(aigc_home: Path, small_portfo
     spec = ScenarioSpec(steps=40, hidden=16, latent_dim=2, batch_size=32, context=5, horizon=5)
     outcome = record_scenarios(Workspace(aigc_home), small_portfolio, spec, days=40, paths=30)
     record = Workspace(aigc_home).get_run(outcome.run_id)
-    assert record.status == "done" and {"model", "stylised_facts.csv", "fan_chart.csv"} <= set(record.artifacts)
+    assert record.status == "done" and {"model", "stylised_facts.csv", "fan_chart.csv"} <= set(
+        record.artifacts
+    )
     assert set(outcome.facts.columns) == {"fact", "real", "generated", "GARCH-t"}
     assert "excess_kurtosis_generated" in record.metrics
 

@@ -60,7 +60,9 @@ def test_no_exceptions_is_finite() -> None:
     assert np.isfinite(result.statistic) and 0 < result.p_value < 1
 
 
-@pytest.mark.parametrize(("count", "zone"), [(0, "green"), (4, "green"), (5, "yellow"), (9, "yellow"), (10, "red")])
+@pytest.mark.parametrize(
+    ("count", "zone"), [(0, "green"), (4, "green"), (5, "yellow"), (9, "yellow"), (10, "red")]
+)
 def test_basel_traffic_light_at_99_over_250_days(count: int, zone: str) -> None:
     light = traffic_light(count, 250, 0.99)
     assert light.zone == zone
@@ -91,7 +93,9 @@ def test_forecasts_do_not_look_ahead(name: str) -> None:
     base = rolling_forecasts(returns, build_model(name), **kwargs)
     moved = rolling_forecasts(perturbed, build_model(name), **kwargs)
     forecasts_before = base.index < returns.index[cut + 1]  # the forecast for day `cut` uses days < cut
-    pd.testing.assert_frame_equal(base[forecasts_before][["var", "es"]], moved[forecasts_before][["var", "es"]])
+    pd.testing.assert_frame_equal(
+        base[forecasts_before][["var", "es"]], moved[forecasts_before][["var", "es"]]
+    )
     assert not np.allclose(base["var"].iloc[-5:], moved["var"].iloc[-5:])  # the future did change later ones
 
 
@@ -109,7 +113,7 @@ def test_backtest_on_iid_normal_returns_is_calibrated() -> None:
 def test_backtest_stops_with_a_partial_result() -> None:
     calls = []
 
-    def stop_after_first(progress) -> bool:  # noqa: ANN001
+    def stop_after_first(progress) -> bool:
         calls.append(progress.step)
         return False
 

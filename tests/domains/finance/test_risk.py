@@ -76,7 +76,9 @@ def test_garch_picks_up_a_volatility_jump() -> None:
 
 
 def test_risk_table_shape_and_errors(normal_returns: np.ndarray) -> None:
-    table = risk_table(normal_returns, ["historical", "normal"], levels=[0.95, 0.99], horizons=[1, 10], window=1000)
+    table = risk_table(
+        normal_returns, ["historical", "normal"], levels=[0.95, 0.99], horizons=[1, 10], window=1000
+    )
     assert len(table) == 2 * 2 * 2
     assert (table["es"] >= table["var"]).all()
     with pytest.raises(InputError, match="unknown risk model"):

@@ -41,7 +41,9 @@ def test_shapes_determinism_and_seeds(trained, returns: pd.DataFrame) -> None:  
     assert first.shape == (16, 23, 2) and np.isfinite(first).all()
     np.testing.assert_array_equal(first, trained.model.generate(history, days=23, paths=16, seed=1))
     assert not np.allclose(first, trained.model.generate(history, days=23, paths=16, seed=2))
-    assert trained.card.metrics["heldout_windows"] > 0 and np.isfinite(trained.card.metrics["heldout_loss_per_day"])
+    assert trained.card.metrics["heldout_windows"] > 0 and np.isfinite(
+        trained.card.metrics["heldout_loss_per_day"]
+    )
 
 
 def test_generation_uses_only_the_past(trained, returns: pd.DataFrame) -> None:  # type: ignore[no-untyped-def]
@@ -50,7 +52,8 @@ def test_generation_uses_only_the_past(trained, returns: pd.DataFrame) -> None: 
     changed[600:] *= 5
     starts = [200, 400, 600]
     np.testing.assert_array_equal(
-        trained.model.generate_at(history, starts, 10, seed=0), trained.model.generate_at(changed, starts, 10, seed=0)
+        trained.model.generate_at(history, starts, 10, seed=0),
+        trained.model.generate_at(changed, starts, 10, seed=0),
     )
 
 
@@ -76,7 +79,9 @@ def test_store_round_trip_and_stopped_training(returns: pd.DataFrame, tmp_path) 
     )
     stop = threading.Event()
     stop.set()
-    stopped = get_scenario_model(small, ScenarioSpec(steps=500, hidden=16, context=5, horizon=3), tmp_path, stop=stop)
+    stopped = get_scenario_model(
+        small, ScenarioSpec(steps=500, hidden=16, context=5, horizon=3), tmp_path, stop=stop
+    )
     assert stopped.result is not None and stopped.result.stopped == "cancelled" and stopped.folder is None
 
 
