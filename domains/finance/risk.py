@@ -33,7 +33,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
-from scipy import signal, stats
+from scipy import optimize, signal, stats
 
 from shared_models.exceptions import InputError, ModelError
 
@@ -148,8 +148,16 @@ class StudentTModel(RiskModel):
     def _estimate(self, window: np.ndarray) -> None:
         self.mean_, self.std_ = float(window.mean()), float(window.std(ddof=1))
         standardised = (window - self.mean_) / self.std_
-        nu, _, _ = stats.t.fit(standardised, floc=0.0)
-        self.nu_ = float(min(max(nu, 2.2), 200.0))  # finite variance; beyond 200 it is normal anyway
+
+        def negative_log_likelihood(nu: float) -> float:
+            # unit-variance Student-t: scale sqrt((nu - 2) / nu); one free parameter, so a fast 1-D search
+            scale = math.sqrt((nu - 2) / nu)
+            return -float(stats.t.logpdf(standardised / scale, nu).sum()) + len(standardised) * math.log(
+                scale
+            )
+
+        best = optimize.minimize_scalar(negative_log_likelihood, bounds=(2.05, 200.0), method="bounded")
+        self.nu_ = float(best.x)
 
     def refresh(self, returns: np.ndarray) -> RiskModel:
         window = np.asarray(returns, dtype=float)
@@ -209,6 +217,7 @@ class FilteredHistoricalGARCH(RiskModel):
     def __init__(self, simulations: int = 5000, seed: int = 0) -> None:
         self.simulations = simulations
         self.seed = seed
+        self._start: np.ndarray | None = None  # the previous fit's parameters: a warm start for the next
 
     def _estimate(self, window: np.ndarray) -> None:
         from arch import arch_model
@@ -217,9 +226,10 @@ class FilteredHistoricalGARCH(RiskModel):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             result = arch_model(scaled, mean="Constant", vol="GARCH", p=1, q=1, dist="t").fit(
-                disp="off", show_warning=False
+                disp="off", show_warning=False, starting_values=self._start
             )
         params = result.params
+        self._start = params.to_numpy()
         self.mu_, self.omega_ = float(params["mu"]) / 100, float(params["omega"]) / 1e4
         self.alpha_, self.beta_ = float(params["alpha[1]"]), float(params["beta[1]"])
         if not np.isfinite([self.mu_, self.omega_, self.alpha_, self.beta_]).all():

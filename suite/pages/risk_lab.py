@@ -111,6 +111,15 @@ with backtest_tab:
     )
     bt_level = mid.selectbox("Confidence", [0.99, 0.975, 0.95], key=f"{PAGE_ID}.bt_level")
     bt_window = right.number_input("Window (days)", 250, 3000, 1000, 50, key=f"{PAGE_ID}.bt_window")
+    refit = st.number_input(
+        "Re-estimate parameters every (days)",
+        1,
+        250,
+        20,
+        1,
+        key=f"{PAGE_ID}.bt_refit",
+        help="Volatility states update daily; model parameters (GARCH, Student-t) are re-fitted this often.",
+    )
     busy = "backtest" in state and state["backtest"].running
     if st.button(
         "Run backtest",
@@ -118,12 +127,10 @@ with backtest_tab:
         key=f"{PAGE_ID}.bt_go",
         disabled=portfolio is None or busy or not bt_models,
     ):
-        chosen = (portfolio, list(bt_models), float(bt_level), int(bt_window))
+        chosen = (portfolio, list(bt_models), float(bt_level), int(bt_window), int(refit))
         start_job(
             "backtest",
-            lambda on_progress, stop: record_backtest(
-                workspace, chosen[0], chosen[1], chosen[2], chosen[3], on_progress=on_progress, stop=stop
-            ),
+            lambda on_progress, stop: record_backtest(workspace, *chosen, on_progress=on_progress, stop=stop),
         )
     job_panel("backtest", lambda outcome: render_backtest(PAGE_ID, workspace, outcome))
 
