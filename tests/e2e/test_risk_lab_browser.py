@@ -25,7 +25,7 @@ def test_risk_lab_var_and_backtest(page: Page, streamlit_server: StreamlitServer
     expect(page.get_by_role("button", name="Download report.html").first).to_be_visible()
 
     page.get_by_role("tab", name="Backtest").click()
-    refit = page.get_by_label("Re-estimate parameters every (days)")
+    refit = page.get_by_role("spinbutton", name="Re-estimate parameters every (days)")
     refit.fill("100")  # fewer GARCH fits: the test checks the flow, the benchmark the statistics
     refit.press("Enter")
     page.get_by_role("button", name="Run backtest").click()
