@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import os
+import sys
 import time
 from pathlib import Path
 
@@ -148,5 +149,12 @@ def _credit() -> list[Figure]:
     return figures
 
 
+def _logged(figures: list[Figure]) -> list[Figure]:
+    """Echo a finished section to stderr, so a long run shows its figures as it goes."""
+    for f in figures:
+        print(f"{f.figure}: {f.value:.4g} {f.unit} ({f.notes})", file=sys.stderr, flush=True)
+    return figures
+
+
 def run() -> list[Figure]:
-    return _credit() + _backtests() + _scenarios()
+    return _logged(_credit()) + _logged(_backtests()) + _logged(_scenarios())
