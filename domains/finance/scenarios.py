@@ -184,7 +184,7 @@ class ScenarioModel:
             raise InputError(f"start points must lie in [{self.spec.context}, {len(values)}]")
         scaled = values / self.scale
         states = _ewma_states(scaled, self.spec.lam)[starts]  # (P, A), from days before each start
-        context = np.stack([scaled[s - self.spec.context : s] for s in starts])  # (P, C, A)
+        context = scaled[starts[:, None] + np.arange(-self.spec.context, 0)]  # (P, C, A)
         blocks = []
         lam = self.spec.lam
         with torch.random.fork_rng(devices=[]):
