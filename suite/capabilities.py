@@ -106,4 +106,12 @@ CAPABILITIES: tuple[Capability, ...] = (
         icon=":material/admin_panel_settings:",
         summary="Load help articles and intents, review unanswered questions, feedback and tickets.",
     ),
+    Capability(
+        id="risk-lab",
+        title="Risk Lab",
+        section="Finance",
+        page="pages/risk_lab.py",
+        icon=":material/query_stats:",
+        summary="VaR/ES with regulatory backtests, generated market scenarios, stress tests, credit scores.",
+    ),
 )

@@ -1,0 +1,1 @@
+"""Finance: market risk, credit scoring and strategy generation."""

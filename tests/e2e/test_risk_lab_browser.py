@@ -1,0 +1,43 @@
+from __future__ import annotations
+
+import re
+
+from playwright.sync_api import Page, expect
+
+from tests.e2e.conftest import StreamlitServer, screenshot
+
+BACKTEST_TIMEOUT_MS = 300_000
+
+
+def test_risk_lab_var_and_backtest(page: Page, streamlit_server: StreamlitServer) -> None:
+    page.goto(streamlit_server.url)
+    page.get_by_role("link", name="Risk Lab").click()
+    expect(page.get_by_role("heading", name="Risk Lab")).to_be_visible(timeout=60_000)
+
+    page.get_by_role("button", name="Compute VaR and ES").click()
+    expect(page.get_by_role("heading", name=re.compile(r"Run \d+: VaR and ES"))).to_be_visible(
+        timeout=120_000
+    )
+    cells = page.get_by_test_id("stDataFrame").locator(
+        "td", has_text="GARCH(1,1)-t filtered historical simulation"
+    )
+    expect(cells.first).to_be_attached()
+    expect(page.get_by_role("button", name="Download report.html").first).to_be_visible()
+
+    page.get_by_role("tab", name="Backtest").click()
+    refit = page.get_by_role("spinbutton", name="Re-estimate parameters every (days)")
+    refit.fill("100")  # fewer GARCH fits: the test checks the flow, the benchmark the statistics
+    refit.press("Enter")
+    page.get_by_role("button", name="Run backtest").click()
+    expect(page.get_by_role("heading", name=re.compile(r"Run \d+: backtest"))).to_be_visible(
+        timeout=BACKTEST_TIMEOUT_MS
+    )
+    expect(page.get_by_text("traffic light:").first).to_be_visible()
+    expect(page.get_by_text(re.compile(r"exceptions in the last 250 days")).first).to_be_visible()
+    with page.expect_download(timeout=60_000) as download:
+        page.get_by_role("button", name="Download backtest_summary.csv").click()
+    with open(download.value.path(), encoding="utf-8") as csv_file:
+        header = csv_file.readline()
+    assert header.startswith("model,level,days,exceptions")
+    page.wait_for_timeout(800)  # let the charts paint before the README screenshot
+    screenshot(page, "risk_lab")
