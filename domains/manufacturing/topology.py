@@ -167,7 +167,9 @@ class _Optimizer:
         # volume of an enforced, density-filtered design = w . x + solid count (see module docstring)
         self.volume_weights = self.filter.convolve(active_over_hs).ravel()
         self.solver = SpdSolver(settings.solver)
-        self.x = self._enforce(np.full(self.n, settings.volfrac))
+        # start at the budget: volfrac everywhere when nothing is passive, as in the 88-line code
+        start = (settings.volfrac * self.n - self.solid.sum()) / max(int(self.active.sum()), 1)
+        self.x = self._enforce(np.full(self.n, min(max(start, 0.0), 1.0)))
         self.x_phys = self.x.copy()  # as in the 88-line code, the first design is not filtered
 
     def _enforce(self, x: np.ndarray) -> np.ndarray:
@@ -205,7 +207,7 @@ class _Optimizer:
         low, high = np.maximum(0.0, x - s.move), np.minimum(1.0, x + s.move)
         solid_count = float(self.solid.sum())
         l1, l2 = 0.0, 1e9
-        while (l2 - l1) / (l1 + l2) > 1e-3:
+        while (l2 - l1) / (l1 + l2) > 1e-3 and l2 > 1e-40:  # l2 -> 0: the budget is out of reach
             lmid = 0.5 * (l2 + l1)
             x_new = self._enforce(np.clip(x * ratio / np.sqrt(lmid), low, high))
             if s.filter == "sensitivity":

@@ -86,7 +86,8 @@ class Region:
             lo, hi = self.bounds(axis, size)
             centres = np.arange(size) + 0.5
             masks.append((centres >= lo) & (centres <= hi))
-        return np.logical_and.reduce(np.ix_(*masks)) if len(masks) > 1 else masks[0]
+        grids = np.meshgrid(*masks, indexing="ij")
+        return np.logical_and.reduce(grids)
 
 
 @dataclass(frozen=True)
