@@ -66,4 +66,12 @@ CAPABILITIES: tuple[Capability, ...] = (
         icon=":material/chat:",
         summary="Chat with the local language model or your own endpoint; train a small GPT on your text.",
     ),
+    Capability(
+        id="topology",
+        title="Topology",
+        section="Manufacturing",
+        page="pages/topology.py",
+        icon=":material/architecture:",
+        summary="Grow the stiffest part for a material budget from loads, supports and keep-outs; print it.",
+    ),
 )

@@ -20,10 +20,11 @@ from types import ModuleType
 from shared_models import __version__
 from shared_models.exceptions import SuiteError
 from suite.commands import lab, runs, serve, text
+from suite.commands import topo
 
 __all__ = ["COMMAND_GROUPS", "build_parser", "main"]
 
-COMMAND_GROUPS: tuple[ModuleType, ...] = (runs, serve, lab, text)
+COMMAND_GROUPS: tuple[ModuleType, ...] = (runs, serve, lab, text, topo)
 
 
 def build_parser() -> argparse.ArgumentParser:

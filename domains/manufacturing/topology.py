@@ -44,7 +44,8 @@ class TopologySettings:
     Attributes:
         volfrac: Material budget as a fraction of the design domain, in (0, 1).
         penal: SIMP penalty p (>= 1).
-        rmin: Filter radius in elements; None means 0.04 * nelx as in the paper's examples.
+        rmin: Filter radius in elements; None means 0.04 * nelx as in the paper's examples (at
+            least 1.5).
         filter: "sensitivity" or "density".
         max_iter: Iteration cap (the paper has none; it stops on ``tol``).
         tol: Stop when the largest density change of an iteration is at most this.
@@ -68,7 +69,9 @@ class TopologySettings:
     preview_every: int = 5
 
     def radius(self, problem: Problem) -> float:
-        return float(self.rmin) if self.rmin is not None else 0.04 * problem.nelx
+        # 0.04 * nelx as in the paper's examples, but at least 1.5: below that the filter reaches no
+        # neighbour and the design breaks into checkerboards joined at corners
+        return float(self.rmin) if self.rmin is not None else max(1.5, 0.04 * problem.nelx)
 
     def validate(self) -> TopologySettings:
         """Raises InputError for settings outside their meaningful ranges."""

@@ -1,9 +1,9 @@
 """From an optimised density field to a printable part, and its check with the part-design FE core.
 
-* `design_mesh`: the 0.5 iso-surface of the physical density as a watertight triangle mesh.
-  In 2-D the density is extruded to the plate thickness (its contour becomes the side walls), in
-  3-D it is used as is; the grid is padded with void so every surface closes, marching cubes runs
-  on element centres, and the winding is made outward (positive volume).
+* `design_mesh`: the 0.5 level of the physical density as a watertight triangle mesh. In 2-D its
+  contour (marching squares on element centres, the grid padded with void so every loop closes)
+  is extruded to the plate thickness; in 3-D marching cubes runs on the padded grid and the
+  winding is made outward (positive volume).
 * `check_design`: the thresholded design (density > 0.5) voxelised onto the part-design `HexModel`
   with a real material, supports and a real load: stress, deflection and safety factor.
 """
@@ -14,7 +14,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import trimesh
-from skimage.measure import marching_cubes
+import manifold3d as m3d
+from skimage.measure import find_contours, marching_cubes
 
 from domains.manufacturing.fea import HexModel, VoxelGrid, keep_supported, von_mises
 from domains.manufacturing.materials import Material
@@ -45,19 +46,37 @@ def design_mesh(result: TopologyResult, element_size_mm: float, thickness_mm: fl
     """
     if element_size_mm <= 0 or (thickness_mm is not None and thickness_mm <= 0):
         raise InputError("the element size and the thickness must be positive")
-    field = _physical_field(result)
-    if field.max() <= ISO_LEVEL:
+    if result.density.max() <= ISO_LEVEL:
         raise InputError("the design has no element above density 0.5: nothing to mesh")
-    dz = element_size_mm if result.density.ndim == 3 else (thickness_mm or 10 * element_size_mm)
-    spacing = np.array([element_size_mm, element_size_mm, dz])
-    padded = np.pad(field, 1, mode="constant", constant_values=0.0)
-    vertices, faces, _, _ = marching_cubes(padded, level=ISO_LEVEL, spacing=tuple(spacing))
+    if result.density.ndim == 2:
+        return _extruded_contour(result.density, element_size_mm, thickness_mm or 10 * element_size_mm)
+    padded = np.pad(result.density, 1, mode="constant", constant_values=0.0)
+    spacing = (element_size_mm,) * 3
+    vertices, faces, _, _ = marching_cubes(padded, level=ISO_LEVEL, spacing=spacing)
     # padded index p sits at the centre of element p - 1, i.e. at (p - 0.5) * h
-    vertices = vertices - 0.5 * spacing
-    mesh = trimesh.Trimesh(vertices, faces, process=True)
+    mesh = trimesh.Trimesh(vertices - 0.5 * element_size_mm, faces, process=True)
     mesh.update_faces(mesh.nondegenerate_faces())
     mesh.remove_unreferenced_vertices()
     if mesh.volume < 0:  # marching cubes orients normals up the density gradient, i.e. inwards
+        mesh.invert()
+    return mesh
+
+
+def _extruded_contour(density: np.ndarray, h: float, thickness: float) -> trimesh.Trimesh:
+    """The 0.5 contour of a 2-D density (marching squares on the padded grid) extruded to a plate.
+
+    Even-odd filling turns nested contours into holes; manifold3d's extrusion is closed by
+    construction, so the plate is watertight with straight side walls and flat faces.
+    """
+    padded = np.pad(density, 1, mode="constant", constant_values=0.0)
+    loops = [(loop - 0.5) * h for loop in find_contours(padded, ISO_LEVEL) if len(loop) >= 4]
+    section = m3d.CrossSection([loop[:-1].tolist() for loop in loops], m3d.FillRule.EvenOdd)
+    solid = m3d.Manifold.extrude(section, thickness)
+    raw = solid.to_mesh()
+    mesh = trimesh.Trimesh(
+        np.asarray(raw.vert_properties[:, :3], dtype=float), np.asarray(raw.tri_verts, dtype=np.int64), process=True
+    )
+    if mesh.volume < 0:
         mesh.invert()
     return mesh
 
@@ -78,7 +97,9 @@ class DesignCheck:
         max_displacement_mm: Largest nodal displacement.
         safety_factor: Yield strength over the largest stress.
         mass_kg: Mass of the thresholded voxels.
-        elements: Solid voxels analysed; ``dropped`` islands that touched no support were removed.
+        elements: Solid voxels analysed; ``dropped`` islands that touched no support were removed;
+            ``pads`` voxels were added under the loads (a grey, sub-threshold load point still
+            needs material to push on).
     """
 
     max_von_mises_mpa: float
@@ -88,6 +109,7 @@ class DesignCheck:
     volume_mm3: float
     elements: int
     dropped: int
+    pads: int
     load_n: float
     material: str
 
@@ -114,6 +136,16 @@ def _lift_to_3d(result: TopologyResult, grid: VoxelGrid) -> tuple[np.ndarray, np
     return fixed3.reshape(-1, 3), forces3.reshape(-1, 3, problem.n_cases)
 
 
+def _load_pads(result: TopologyResult, grid: VoxelGrid, loaded_nodes: np.ndarray) -> tuple[VoxelGrid, int]:
+    """Make every non-keep-out voxel touching a loaded node solid."""
+    void, _ = result.problem.passive_masks()
+    void = void[:, :, None] if void.ndim == 2 else void
+    every = np.arange(grid.solid.size)
+    touching = loaded_nodes[grid.element_nodes(every)].any(axis=1).reshape(grid.shape) & ~void
+    solid = grid.solid | touching
+    return VoxelGrid(solid, grid.spacing, grid.origin), int(solid.sum() - grid.solid.sum())
+
+
 def check_design(
     result: TopologyResult,
     material: Material,
@@ -133,6 +165,7 @@ def check_design(
         raise InputError(f"the load must be positive, got {load_n}")
     grid = design_voxels(result, element_size_mm, thickness_mm)
     fixed, forces = _lift_to_3d(result, grid)
+    grid, pads = _load_pads(result, grid, np.any(forces != 0, axis=(1, 2)))
     grid, dropped = keep_supported(grid, fixed.any(axis=1))
     if not grid.solid.any():
         raise InputError("no material of the design touches a support")
@@ -163,6 +196,7 @@ def check_design(
         volume_mm3=volume,
         elements=int(grid.solid.sum()),
         dropped=dropped,
+        pads=pads,
         load_n=float(load_n),
         material=material.name,
     )
