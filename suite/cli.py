@@ -19,8 +19,7 @@ from types import ModuleType
 
 from shared_models import __version__
 from shared_models.exceptions import SuiteError
-from suite.commands import lab, runs, serve, text
-from suite.commands import topo
+from suite.commands import lab, runs, serve, text, topo
 
 __all__ = ["COMMAND_GROUPS", "build_parser", "main"]
 

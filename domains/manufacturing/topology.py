@@ -28,7 +28,13 @@ from typing import Any, Literal
 import numpy as np
 
 from domains.manufacturing.topology_problems import Problem
-from domains.manufacturing.topology_solver import DensityFilter, QuadModel, SolverBackend, SpdSolver, hex_model
+from domains.manufacturing.topology_solver import (
+    DensityFilter,
+    QuadModel,
+    SolverBackend,
+    SpdSolver,
+    hex_model,
+)
 from shared_models.exceptions import InputError
 from shared_models.progress import Progress, ProgressCallback, should_stop
 

@@ -12,9 +12,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import manifold3d as m3d
 import numpy as np
 import trimesh
-import manifold3d as m3d
 from skimage.measure import find_contours, marching_cubes
 
 from domains.manufacturing.fea import HexModel, VoxelGrid, keep_supported, von_mises
@@ -33,7 +33,9 @@ def _physical_field(result: TopologyResult) -> np.ndarray:
     return density[:, :, None] if density.ndim == 2 else density
 
 
-def design_mesh(result: TopologyResult, element_size_mm: float, thickness_mm: float | None = None) -> trimesh.Trimesh:
+def design_mesh(
+    result: TopologyResult, element_size_mm: float, thickness_mm: float | None = None
+) -> trimesh.Trimesh:
     """The optimised part as a watertight mesh in millimetres.
 
     Args:
@@ -74,14 +76,18 @@ def _extruded_contour(density: np.ndarray, h: float, thickness: float) -> trimes
     solid = m3d.Manifold.extrude(section, thickness)
     raw = solid.to_mesh()
     mesh = trimesh.Trimesh(
-        np.asarray(raw.vert_properties[:, :3], dtype=float), np.asarray(raw.tri_verts, dtype=np.int64), process=True
+        np.asarray(raw.vert_properties[:, :3], dtype=float),
+        np.asarray(raw.tri_verts, dtype=np.int64),
+        process=True,
     )
     if mesh.volume < 0:
         mesh.invert()
     return mesh
 
 
-def design_voxels(result: TopologyResult, element_size_mm: float, thickness_mm: float | None = None) -> VoxelGrid:
+def design_voxels(
+    result: TopologyResult, element_size_mm: float, thickness_mm: float | None = None
+) -> VoxelGrid:
     """The thresholded design (density > 0.5) as a part-design voxel grid."""
     dz = element_size_mm if result.density.ndim == 3 else (thickness_mm or 10 * element_size_mm)
     solid = _physical_field(result) > ISO_LEVEL
@@ -180,7 +186,11 @@ def check_design(
             continue
         if not used[loaded].any():
             raise InputError(f"load case {case}: the load acts where the optimised part has no material")
-        magnitude = sum(np.linalg.norm(load.force[: result.problem.dim]) for load in result.problem.loads if load.case == case)
+        magnitude = sum(
+            np.linalg.norm(load.force[: result.problem.dim])
+            for load in result.problem.loads
+            if load.case == case
+        )
         solution = model.solve(pattern * (load_n / magnitude), material.youngs_modulus_mpa)
         stress = float(von_mises(solution.stress).max())
         deflection = float(np.linalg.norm(solution.displacement, axis=1).max())

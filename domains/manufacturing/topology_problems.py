@@ -29,8 +29,8 @@ __all__ = [
     "MAX_ELEMENTS_3D",
     "PROBLEMS",
     "Load",
-    "PassiveKind",
     "Passive",
+    "PassiveKind",
     "Problem",
     "Region",
     "Support",
@@ -224,7 +224,9 @@ class Problem:
         if volfrac is not None and not 0.0 < volfrac < 1.0:
             raise InputError(f"the volume fraction must lie strictly between 0 and 1, got {volfrac}")
         if self.case_weights and (
-            len(self.case_weights) != self.n_cases or min(self.case_weights) < 0 or sum(self.case_weights) <= 0
+            len(self.case_weights) != self.n_cases
+            or min(self.case_weights) < 0
+            or sum(self.case_weights) <= 0
         ):
             raise InputError(f"give {self.n_cases} non-negative load-case weights, got {self.case_weights}")
         forces = self.force_matrix()

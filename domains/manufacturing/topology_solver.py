@@ -24,7 +24,15 @@ from scipy.sparse.linalg import splu
 
 from domains.manufacturing.fea import HexModel, VoxelGrid
 
-__all__ = ["DensityFilter", "QuadModel", "SolverBackend", "SpdSolver", "csc_assembly_map", "fast_solver_available", "q4_stiffness"]
+__all__ = [
+    "DensityFilter",
+    "QuadModel",
+    "SolverBackend",
+    "SpdSolver",
+    "csc_assembly_map",
+    "fast_solver_available",
+    "q4_stiffness",
+]
 
 SolverBackend = Literal["auto", "cholmod", "superlu"]
 
@@ -98,7 +106,9 @@ class QuadModel:
 
     def stiffness(self, youngs: np.ndarray) -> sp.csc_matrix:
         """Free-DOF stiffness for E per element; only the data array is computed."""
-        data = np.bincount(self._slot, weights=self._ke_values * youngs[self._element], minlength=len(self._indices))
+        data = np.bincount(
+            self._slot, weights=self._ke_values * youngs[self._element], minlength=len(self._indices)
+        )
         n = self.n_dofs
         return sp.csc_matrix((data, self._indices, self._indptr), shape=(n, n))
 
@@ -146,7 +156,9 @@ class SpdSolver:
                 self._factor = analyze(matrix, ordering_method="metis")
             self._factor.cholesky_inplace(matrix)
             return self._factor(rhs)
-        factor = splu(matrix, permc_spec="MMD_AT_PLUS_A", diag_pivot_thresh=0.0, options={"SymmetricMode": True})
+        factor = splu(
+            matrix, permc_spec="MMD_AT_PLUS_A", diag_pivot_thresh=0.0, options={"SymmetricMode": True}
+        )
         return factor.solve(np.asarray(rhs))
 
 

@@ -27,7 +27,9 @@ def register(commands: Any) -> None:
     run.add_argument("--nelz", type=int, default=0, help="elements along z; 0 = 2-D plane stress (default)")
     run.add_argument("--volfrac", type=float, default=0.5, help="material budget, in (0, 1) (default 0.5)")
     run.add_argument("--penal", type=float, default=3.0, help="SIMP penalty (default 3)")
-    run.add_argument("--rmin", type=float, help="filter radius in elements (default 0.04 * nelx, at least 1.5)")
+    run.add_argument(
+        "--rmin", type=float, help="filter radius in elements (default 0.04 * nelx, at least 1.5)"
+    )
     run.add_argument("--filter", choices=("sensitivity", "density"), default="density")
     run.add_argument("--max-iter", type=int, default=300)
     run.add_argument("--solver", choices=("auto", "cholmod", "superlu"), default="auto")
@@ -58,7 +60,9 @@ def run_command(args: argparse.Namespace) -> int:
     progress.close()
     if args.out is not None and outcome.mesh is not None:
         suffix = args.out.suffix.lower().lstrip(".")
-        source = workspace.artifact_path(outcome.run_id, f"part.{suffix if suffix in ('stl', 'glb', '3mf') else 'stl'}")
+        source = workspace.artifact_path(
+            outcome.run_id, f"part.{suffix if suffix in ('stl', 'glb', '3mf') else 'stl'}"
+        )
         args.out.write_bytes(source.read_bytes())
         print(f"wrote {args.out}")
     print(json.dumps({"run_id": outcome.run_id, **outcome.metrics}, indent=2))

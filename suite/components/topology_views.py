@@ -10,7 +10,13 @@ import trimesh
 
 from domains.manufacturing.materials import MATERIALS
 from domains.manufacturing.topology import TopologySettings
-from domains.manufacturing.topology_problems import PROBLEMS, ROW_KINDS, Problem, builtin_problem, problem_from_rows
+from domains.manufacturing.topology_problems import (
+    PROBLEMS,
+    ROW_KINDS,
+    Problem,
+    builtin_problem,
+    problem_from_rows,
+)
 from suite.components.charts import style_training_curves
 from suite.jobs import BackgroundJob
 from suite.runners.topology import PartSettings, TopologyOutcome, density_png
@@ -53,7 +59,9 @@ def _problem_widgets(page_id: str) -> Problem:
     rows = st.data_editor(
         DEFAULT_ROWS,
         num_rows="dynamic",
-        column_config={"kind": st.column_config.SelectboxColumn("kind", options=list(ROW_KINDS), required=True)},
+        column_config={
+            "kind": st.column_config.SelectboxColumn("kind", options=list(ROW_KINDS), required=True)
+        },
         key=f"{page_id}.rows",
         hide_index=True,
     )
@@ -67,14 +75,23 @@ def render_settings(page_id: str) -> tuple[Problem, TopologySettings, PartSettin
     f1, f2 = st.columns(2)
     filter_kind = f1.radio("Filter", ["density", "sensitivity"], horizontal=True, key=f"{page_id}.filter")
     rmin = f2.number_input(
-        "Filter radius (elements)", 1.0, 20.0, max(1.5, round(0.04 * problem.nelx, 2)), 0.1, key=f"{page_id}.rmin"
+        "Filter radius (elements)",
+        1.0,
+        20.0,
+        max(1.5, round(0.04 * problem.nelx, 2)),
+        0.1,
+        key=f"{page_id}.rmin",
     )
     p1, p2 = st.columns(2)
     penal = p1.number_input("Penalty p", 1.0, 5.0, 3.0, 0.5, key=f"{page_id}.penal")
     max_iter = p2.number_input("Max iterations", 1, 1000, 200, key=f"{page_id}.max_iter")
     with st.expander("Part: material, size, load"):
         material = st.selectbox(
-            "Material", sorted(MATERIALS), format_func=lambda m: MATERIALS[m].label, index=1, key=f"{page_id}.material"
+            "Material",
+            sorted(MATERIALS),
+            format_func=lambda m: MATERIALS[m].label,
+            index=1,
+            key=f"{page_id}.material",
         )
         s1, s2, s3 = st.columns(3)
         element_mm = s1.number_input("Element (mm)", 0.1, 50.0, 1.0, key=f"{page_id}.element_mm")
@@ -93,7 +110,13 @@ def render_settings(page_id: str) -> tuple[Problem, TopologySettings, PartSettin
 
 def _history_figure(history: list[dict[str, float]]) -> go.Figure:
     frame = pd.DataFrame(history)
-    figure = go.Figure(go.Scatter(x=frame["step"] if "step" in frame else frame["iteration"], y=frame["compliance"], name="compliance"))
+    figure = go.Figure(
+        go.Scatter(
+            x=frame["step"] if "step" in frame else frame["iteration"],
+            y=frame["compliance"],
+            name="compliance",
+        )
+    )
     figure.update_yaxes(type="log")
     return style_training_curves(figure, "Compliance per iteration", height=240)
 
@@ -114,12 +137,31 @@ def render_job(page_id: str, job: BackgroundJob) -> None:
         st.plotly_chart(_history_figure(snapshot.history), key=f"{page_id}.live_curve")
 
 
+def _mass(kg: object) -> str:
+    if not isinstance(kg, int | float):
+        return "–"
+    return f"{kg:.3g} kg" if kg >= 1 else f"{kg * 1000:.3g} g"
+
+
 def _mesh_figure(mesh: trimesh.Trimesh) -> go.Figure:
     v, f = np.asarray(mesh.vertices), np.asarray(mesh.faces)
     figure = go.Figure(
-        go.Mesh3d(x=v[:, 0], y=v[:, 1], z=v[:, 2], i=f[:, 0], j=f[:, 1], k=f[:, 2], color="#7a8ca6", flatshading=True)
+        go.Mesh3d(
+            x=v[:, 0],
+            y=v[:, 1],
+            z=v[:, 2],
+            i=f[:, 0],
+            j=f[:, 1],
+            k=f[:, 2],
+            color="#7a8ca6",
+            flatshading=True,
+        )
     )
-    figure.update_layout(height=360, margin={"l": 0, "r": 0, "t": 0, "b": 0}, scene={"aspectmode": "data"})
+    figure.update_layout(
+        height=360,
+        margin={"l": 0, "r": 0, "t": 0, "b": 0},
+        scene={"aspectmode": "data", "camera": {"eye": {"x": 0.3, "y": -1.1, "z": 1.5}}},
+    )
     return figure
 
 
@@ -130,8 +172,11 @@ def render_outcome(page_id: str, outcome: TopologyOutcome, workspace: Workspace)
     cols[0].metric("Compliance", f"{result.compliance:.4g}")
     cols[1].metric("Volume fraction", f"{result.volume_fraction:.3f}")
     cols[2].metric("Iterations", f"{result.iterations}" + (" ✓" if result.converged else ""))
-    cols[3].metric("Mass", f"{m['part_mass_kg']:.4g} kg" if m.get("part_mass_kg") is not None else "–")
-    st.caption(f"Run {outcome.run_id} · {result.seconds:.1f} s ({result.seconds_per_iteration * 1000:.0f} ms per iteration) · {result.solver}")
+    cols[3].metric("Mass", _mass(m.get("part_mass_kg")))
+    st.caption(
+        f"Run {outcome.run_id} · {result.seconds:.1f} s "
+        f"({result.seconds_per_iteration * 1000:.0f} ms per iteration) · {result.solver}"
+    )
     left, right = st.columns(2)
     left.image(density_png(result.density), caption="Optimised density (black = material)", width="stretch")
     if outcome.mesh is not None:
@@ -142,8 +187,8 @@ def render_outcome(page_id: str, outcome: TopologyOutcome, workspace: Workspace)
         c = outcome.check
         st.subheader("Checked with the Part Design FE core")
         fe = st.columns(4)
-        fe[0].metric("Max von Mises", f"{c.max_von_mises_mpa:.4g} MPa")
-        fe[1].metric("Max deflection", f"{c.max_displacement_mm:.4g} mm")
+        fe[0].metric("Max von Mises", f"{c.max_von_mises_mpa:.3g} MPa")
+        fe[1].metric("Max deflection", f"{c.max_displacement_mm:.3g} mm")
         fe[2].metric("Safety factor", f"{c.safety_factor:.3g}")
         fe[3].metric("Voxels", f"{c.elements:,}")
         st.caption(
@@ -155,26 +200,27 @@ def render_outcome(page_id: str, outcome: TopologyOutcome, workspace: Workspace)
     _downloads(page_id, outcome, workspace)
 
 
-DOWNLOADS = (
-    ("part.stl", "model/stl"),
-    ("part.glb", "model/gltf-binary"),
-    ("part.3mf", "model/3mf"),
-    ("density.png", "image/png"),
-    ("density.csv", "text/csv"),
-    ("history.csv", "text/csv"),
-    ("problem.json", "application/json"),
+DOWNLOADS = (  # artifact, button label, MIME type
+    ("part.stl", "STL", "model/stl"),
+    ("part.glb", "GLB", "model/gltf-binary"),
+    ("part.3mf", "3MF", "model/3mf"),
+    ("density.png", "PNG", "image/png"),
+    ("density.csv", "Densities", "text/csv"),
+    ("history.csv", "History", "text/csv"),
+    ("problem.json", "JSON", "application/json"),
 )
 
 
 def _downloads(page_id: str, outcome: TopologyOutcome, workspace: Workspace) -> None:
     """Every file of the run, read back from the workspace (saved once, not rebuilt per rerun)."""
     saved = workspace.get_run(outcome.run_id).artifacts
-    present = [(n, mime) for n, mime in DOWNLOADS if n in saved]
+    present = [entry for entry in DOWNLOADS if entry[0] in saved]
+    st.caption("Downloads: the part (STL, GLB, 3MF), the density (PNG, CSV), the history and the problem")
     cols = st.columns(len(present))
-    for col, (name, mime) in zip(cols, present, strict=True):
+    for col, (name, label, mime) in zip(cols, present, strict=True):
         data = (workspace.run_dir(outcome.run_id) / name).read_bytes()
         col.download_button(
-            name.upper().split(".")[-1] if name.startswith("part") else name,
+            label,
             data,
             file_name=f"topology-run{outcome.run_id}-{name}",
             mime=mime,

@@ -38,7 +38,9 @@ with settings_col:
             problem.validate(settings.volfrac)
             part.validate()
             state["job"] = BackgroundJob(
-                lambda on_progress, stop: optimize_and_record(workspace, problem, settings, part, on_progress, stop),
+                lambda on_progress, stop: optimize_and_record(
+                    workspace, problem, settings, part, on_progress, stop
+                ),
                 name=f"{PAGE_ID}-run",
             ).start()
             st.rerun()

@@ -70,7 +70,10 @@ class TopologyOutcome:
 
 def history_csv(result: TopologyResult) -> bytes:
     lines = ["iteration,compliance,volume,change,seconds"]
-    lines += [f"{h['iteration']:.0f},{h['compliance']:.8g},{h['volume']:.6f},{h['change']:.6f},{h['seconds']:.5f}" for h in result.history]
+    lines += [
+        f"{h['iteration']:.0f},{h['compliance']:.8g},{h['volume']:.6f},{h['change']:.6f},{h['seconds']:.5f}"
+        for h in result.history
+    ]
     return ("\n".join(lines) + "\n").encode()
 
 
@@ -132,7 +135,9 @@ def optimize_and_record(
             metrics["part_note"] = note
         run.log_metrics(metrics)
         if result.stopped:
-            run.finish("cancelled", error=f"stopped at iteration {result.iterations}; the design so far was saved")
+            run.finish(
+                "cancelled", error=f"stopped at iteration {result.iterations}; the design so far was saved"
+            )
     return TopologyOutcome(run.id, result, mesh, check, metrics, note)
 
 
@@ -142,7 +147,9 @@ def _save_design(run: Run, result: TopologyResult) -> None:
     run.save_bytes("history.csv", history_csv(result))
     run.save_text(
         "problem.json",
-        json.dumps({"problem": result.problem.to_dict(), "settings": result.settings_dict()}, indent=2, default=float),
+        json.dumps(
+            {"problem": result.problem.to_dict(), "settings": result.settings_dict()}, indent=2, default=float
+        ),
     )
 
 

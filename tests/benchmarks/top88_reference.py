@@ -24,7 +24,12 @@ def top88_iterations(
     a12 = np.array([[-6, -3, 0, 3], [-3, -6, -3, -6], [0, -3, -6, 3], [3, -6, 3, -6]])
     b11 = np.array([[-4, 3, -2, 9], [3, -4, -9, 4], [-2, -9, -4, -3], [9, 4, -3, -4]])
     b12 = np.array([[2, -3, 4, -9], [-3, 2, 9, -2], [4, 9, 2, 3], [-9, -2, 3, 2]])
-    ke = 1 / (1 - nu**2) / 24 * (np.block([[a11, a12], [a12.T, a11]]) + nu * np.block([[b11, b12], [b12.T, b11]]))
+    ke = (
+        1
+        / (1 - nu**2)
+        / 24
+        * (np.block([[a11, a12], [a12.T, a11]]) + nu * np.block([[b11, b12], [b12.T, b11]]))
+    )
     nodenrs = np.arange((1 + nelx) * (1 + nely)).reshape(1 + nely, 1 + nelx, order="F")
     edof_vec = (2 * nodenrs[:-1, :-1] + 2).reshape(-1, 1, order="F")
     edof_mat = edof_vec + np.array([0, 1, 2 * nely + 2, 2 * nely + 3, 2 * nely, 2 * nely + 1, -2, -1])
@@ -72,7 +77,9 @@ def top88_iterations(
         l1, l2, move = 0.0, 1e9, 0.2
         while (l2 - l1) / (l1 + l2) > 1e-3:
             lmid = 0.5 * (l2 + l1)
-            xnew = np.maximum(0, np.maximum(x - move, np.minimum(1, np.minimum(x + move, x * np.sqrt(-dc / dv / lmid)))))
+            xnew = np.maximum(
+                0, np.maximum(x - move, np.minimum(1, np.minimum(x + move, x * np.sqrt(-dc / dv / lmid))))
+            )
             x_phys = xnew if ft == 1 else (h @ xnew) / hs
             if x_phys.sum() > volfrac * nelx * nely:
                 l1 = lmid

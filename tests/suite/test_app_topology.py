@@ -29,17 +29,19 @@ def test_topology_runs_and_shows_part_numbers_and_downloads(app: AppTest, aigc_h
     assert not app.error, [e.value for e in app.error]
     labels = {m.label: m.value for m in app.metric}
     assert float(labels["Volume fraction"]) == pytest_approx(0.5)
-    assert float(labels["Compliance"]) > 0 and labels["Mass"].endswith("kg")
+    assert float(labels["Compliance"]) > 0 and labels["Mass"].endswith(" g")
     assert "Max von Mises" in labels and labels["Max von Mises"].endswith("MPa")
     assert "Checked with the Part Design FE core" in [s.value for s in app.subheader]
     downloads = {d.proto.label for d in app.get("download_button")}
-    assert {"STL", "GLB", "3MF", "density.csv", "history.csv"} <= downloads
+    assert {"STL", "GLB", "3MF", "PNG", "Densities", "History", "JSON"} <= downloads
     record = Workspace(aigc_home).get_run(1)
     assert record.capability == "manufacturing.topology" and record.status == "done"
     assert record.params["problem"]["nelx"] == 30 and record.metrics["watertight"] is True
 
 
-def test_custom_problem_runs_and_an_oversized_grid_is_refused_before_a_run(app: AppTest, aigc_home: Path) -> None:
+def test_custom_problem_runs_and_an_oversized_grid_is_refused_before_a_run(
+    app: AppTest, aigc_home: Path
+) -> None:
     _open(app)
     app.selectbox(key="topology.problem").set_value("custom")
     app.run()
@@ -60,7 +62,7 @@ def test_custom_problem_runs_and_an_oversized_grid_is_refused_before_a_run(app: 
     assert Workspace(aigc_home).count_runs() == 1  # nothing recorded for the refused problem
 
 
-def pytest_approx(value: float):  # noqa: ANN201 - tiny local helper
+def pytest_approx(value: float):
     import pytest
 
     return pytest.approx(value, abs=0.01)

@@ -12,15 +12,38 @@ from suite.cli import main
 from suite.workspace import Workspace
 
 
-def test_topo_run_records_a_run_with_its_part(aigc_home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_topo_run_records_a_run_with_its_part(
+    aigc_home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     out = tmp_path / "bracket.stl"
-    argv = ["topo", "run", "--problem", "cantilever", "--nelx", "24", "--nely", "12", "--max-iter", "30", "--out", str(out)]
+    argv = [
+        "topo",
+        "run",
+        "--problem",
+        "cantilever",
+        "--nelx",
+        "24",
+        "--nely",
+        "12",
+        "--max-iter",
+        "30",
+        "--out",
+        str(out),
+    ]
     assert main(argv) == 0
     out_text = capsys.readouterr().out
     summary = json.loads(out_text[out_text.index("{") :])
     record = Workspace.from_env().list_runs(limit=1)[0]
     assert record.capability == "manufacturing.topology" and record.status == "done"
-    assert {"part.stl", "part.glb", "part.3mf", "density.png", "density.csv", "history.csv", "problem.json"} <= set(record.artifacts)
+    assert {
+        "part.stl",
+        "part.glb",
+        "part.3mf",
+        "density.png",
+        "density.csv",
+        "history.csv",
+        "problem.json",
+    } <= set(record.artifacts)
     assert record.metrics["watertight"] is True
     assert record.metrics["fe_max_von_mises_mpa"] > 0 and record.metrics["part_mass_kg"] > 0
     assert record.params["settings"]["rmin"] == pytest.approx(1.5)  # 0.04 * nelx, at least 1.5
@@ -28,7 +51,9 @@ def test_topo_run_records_a_run_with_its_part(aigc_home: Path, tmp_path: Path, c
     assert summary["run_id"] == record.id and summary["compliance"] == record.metrics["compliance"]
 
 
-def test_topo_run_rejects_bad_input_without_recording(aigc_home: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_topo_run_rejects_bad_input_without_recording(
+    aigc_home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert main(["topo", "run", "--volfrac", "1.5"]) == 2
     assert "between 0 and 1" in capsys.readouterr().err
     assert main(["topo", "run", "--nelx", "2000", "--nely", "500"]) == 2

@@ -31,7 +31,9 @@ PUBLISHED_60X20 = {"sensitivity": 216.81, "density": 233.71}
 @pytest.mark.parametrize("filter_kind", ["sensitivity", "density"])
 def test_reproduces_published_mbb_compliance(filter_kind: str) -> None:
     problem = builtin_problem("mbb", 60, 20)
-    result = optimize_topology(problem, TopologySettings(volfrac=0.5, rmin=2.4, filter=filter_kind, max_iter=2000))
+    result = optimize_topology(
+        problem, TopologySettings(volfrac=0.5, rmin=2.4, filter=filter_kind, max_iter=2000)
+    )
     assert result.converged
     assert result.compliance == pytest.approx(PUBLISHED_60X20[filter_kind], rel=0.005)
     assert result.volume_fraction == pytest.approx(0.5, abs=0.002)
@@ -71,7 +73,9 @@ def test_convolution_filter_equals_the_sparse_filter_matrix() -> None:
 
 
 def test_symmetric_problem_gives_a_symmetric_design() -> None:
-    result = optimize_topology(builtin_problem("bridge", 40, 16), TopologySettings(volfrac=0.35, rmin=1.8, max_iter=25))
+    result = optimize_topology(
+        builtin_problem("bridge", 40, 16), TopologySettings(volfrac=0.35, rmin=1.8, max_iter=25)
+    )
     np.testing.assert_allclose(result.density, result.density[::-1, :], atol=1e-6)
     assert result.history[-1]["compliance"] < result.history[0]["compliance"]
 
@@ -98,7 +102,9 @@ def test_two_load_cases_brace_both_ways() -> None:
     problem = problem_from_rows(30, 16, rows)
     assert problem.n_cases == 2
     result = optimize_topology(problem, TopologySettings(volfrac=0.4, rmin=1.5, max_iter=40))
-    np.testing.assert_allclose(result.density, result.density[:, ::-1], atol=1e-3)  # mirror cases: mirror design
+    np.testing.assert_allclose(
+        result.density, result.density[:, ::-1], atol=1e-3
+    )  # mirror cases: mirror design
 
 
 def test_three_d_mbb_runs_on_the_hex_core() -> None:

@@ -18,12 +18,16 @@ from shared_models.exceptions import InputError
 
 @pytest.fixture(scope="module")
 def mbb_result():
-    return optimize_topology(builtin_problem("mbb", 40, 14), TopologySettings(volfrac=0.45, rmin=1.6, max_iter=40))
+    return optimize_topology(
+        builtin_problem("mbb", 40, 14), TopologySettings(volfrac=0.45, rmin=1.6, max_iter=40)
+    )
 
 
 @pytest.fixture(scope="module")
 def cantilever_3d():
-    return optimize_topology(builtin_problem("cantilever", 14, 6, nelz=4), TopologySettings(volfrac=0.35, rmin=1.5, max_iter=20))
+    return optimize_topology(
+        builtin_problem("cantilever", 14, 6, nelz=4), TopologySettings(volfrac=0.35, rmin=1.5, max_iter=20)
+    )
 
 
 def test_2d_design_extrudes_to_a_watertight_outward_part(mbb_result) -> None:
