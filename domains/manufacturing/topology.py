@@ -38,7 +38,14 @@ from domains.manufacturing.topology_solver import (
 from shared_models.exceptions import InputError
 from shared_models.progress import Progress, ProgressCallback, should_stop
 
-__all__ = ["FilterKind", "TopologyResult", "TopologySettings", "density_image", "optimize_topology"]
+__all__ = [
+    "FilterKind",
+    "TopologyResult",
+    "TopologySettings",
+    "density_image",
+    "optimize_topology",
+    "standard_compliance",
+]
 
 FilterKind = Literal["sensitivity", "density"]
 
@@ -234,6 +241,17 @@ class _Optimizer:
         else:
             self.x_phys = self._enforce(self.filter.apply(x_new).ravel())
         return change
+
+
+def standard_compliance(problem: Problem, density: np.ndarray, penal: float = 3.0) -> float:
+    """Compliance of a given density field under the problem's loads, with penalty ``penal``.
+
+    Designs grown with different penalties are compared with one penalty (the Optuna study does).
+    """
+    opt = _Optimizer(problem, TopologySettings(penal=penal, solver="auto").validate())
+    opt.x_phys = np.asarray(density, dtype=float).reshape(-1).copy()
+    compliance, _ = opt.analyse()
+    return compliance
 
 
 def optimize_topology(

@@ -21,12 +21,22 @@ from domains.manufacturing.materials import get_material
 from domains.manufacturing.topology import TopologyResult, TopologySettings, density_image, optimize_topology
 from domains.manufacturing.topology_part import DesignCheck, check_design, design_mesh
 from domains.manufacturing.topology_problems import Problem
+from domains.manufacturing.topology_study import TopologyStudyResult, TopologyStudySpec, tune_topology
 from shared_models.exceptions import InputError, SuiteError
 from shared_models.images import to_png
 from shared_models.progress import ProgressCallback
 from suite.workspace import Run, Workspace
 
-__all__ = ["CAPABILITY", "PartSettings", "TopologyOutcome", "history_csv", "optimize_and_record"]
+__all__ = [
+    "CAPABILITY",
+    "STUDY_CAPABILITY",
+    "PartSettings",
+    "TopologyOutcome",
+    "default_study_storage",
+    "history_csv",
+    "optimize_and_record",
+    "study_and_record",
+]
 
 CAPABILITY = "manufacturing.topology"
 
@@ -156,3 +166,36 @@ def _save_design(run: Run, result: TopologyResult) -> None:
 def _save_mesh(run: Run, mesh: trimesh.Trimesh) -> None:
     for fmt in ("stl", "glb", "3mf"):
         run.save_bytes(f"part.{fmt}", export_mesh(mesh, fmt, name="topology-part"))
+
+
+STUDY_CAPABILITY = "manufacturing.topology-study"
+
+
+def default_study_storage(workspace: Workspace) -> str:
+    """The workspace's Optuna storage (an SQLite file beside the runs; any SQLAlchemy URL works too)."""
+    return f"sqlite:///{workspace.root / 'studies.db'}"
+
+
+def study_and_record(
+    workspace: Workspace,
+    spec: TopologyStudySpec | None,
+    n_trials: int,
+    study_name: str,
+    storage: str | None = None,
+    on_progress: ProgressCallback | None = None,
+    stop: threading.Event | None = None,
+    seed_offset: int = 0,
+) -> tuple[int, TopologyStudyResult]:
+    """Run or join a volfrac/rmin/penal study as a workspace run; saves all trials and the Pareto front."""
+    storage = storage or default_study_storage(workspace)
+    if spec is not None:
+        spec.validate()
+    params = {"study": study_name, "trials": n_trials, "spec": spec.to_dict() if spec else None}
+    with workspace.start_run(STUDY_CAPABILITY, params) as run:
+        result = tune_topology(spec, n_trials, storage, study_name, on_progress, stop, seed_offset)
+        run.save_bytes("trials.csv", result.trials.to_csv(index=False).encode())
+        run.save_bytes("pareto.csv", result.pareto.to_csv(index=False).encode())
+        run.log_metrics({"trials": len(result.trials), "pareto_designs": len(result.pareto)})
+        if stop is not None and stop.is_set():
+            run.finish("cancelled", error="stopped; the finished trials are kept in the study")
+    return run.id, result

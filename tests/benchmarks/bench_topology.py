@@ -76,7 +76,7 @@ def _speed(nelx: int, nely: int) -> list[Figure]:
                 f"{label}, {nelx}x{nely}",
                 result.seconds_per_iteration,
                 "s/iteration",
-                f"incl. model set-up and first analysis; compliance history within {diff:.1e} of the plain port",
+                f"incl. set-up and first analysis; compliance history within {diff:.1e} of the plain port",
             ),
             Figure(
                 "topology",

@@ -59,3 +59,27 @@ def test_topo_run_rejects_bad_input_without_recording(
     assert main(["topo", "run", "--nelx", "2000", "--nely", "500"]) == 2
     assert "limit" in capsys.readouterr().err
     assert Workspace.from_env().count_runs() == 0
+
+
+def test_topo_study_and_worker_share_one_study(aigc_home: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    common = ["--trials", "3", "--study", "cli-front"]
+    argv = [
+        "topo",
+        "study",
+        "--problem",
+        "cantilever",
+        "--nelx",
+        "16",
+        "--nely",
+        "8",
+        "--max-iter",
+        "10",
+        *common,
+    ]
+    assert main(argv) == 0
+    assert "Pareto front" in capsys.readouterr().out
+    assert main(["topo", "worker", "--trials", "4", "--study", "cli-front"]) == 0
+    runs = Workspace.from_env().list_runs(limit=5)
+    assert [r.capability for r in runs] == ["manufacturing.topology-study"] * 2
+    assert runs[0].metrics["trials"] == 4 and "pareto.csv" in runs[0].artifacts
+    assert (aigc_home / "studies.db").exists()
