@@ -17,12 +17,13 @@ from domains.manufacturing.topology_problems import (
     builtin_problem,
     problem_from_rows,
 )
+from domains.manufacturing.topology_study import TopologyStudySpec
 from suite.components.charts import style_training_curves
 from suite.jobs import BackgroundJob
 from suite.runners.topology import PartSettings, TopologyOutcome, density_png
 from suite.workspace import Workspace
 
-__all__ = ["render_job", "render_outcome", "render_settings"]
+__all__ = ["render_job", "render_outcome", "render_settings", "render_study", "render_study_settings"]
 
 PROBLEM_LABELS = {
     "mbb": "MBB half-beam (the paper's benchmark)",
@@ -226,3 +227,74 @@ def _downloads(page_id: str, outcome: TopologyOutcome, workspace: Workspace) -> 
             mime=mime,
             key=f"{page_id}.dl.{name}",
         )
+
+
+def render_study_settings(page_id: str, problem: Problem) -> tuple[TopologyStudySpec | None, int]:
+    """Widgets of the Pareto study (built-in problems only)."""
+    if problem.name not in PROBLEMS:
+        st.caption("Pareto studies run on the built-in problems.")
+        return None, 0
+    st.caption(
+        "Optuna (NSGA-II) varies the volume fraction, filter radius and penalty of this problem; "
+        "each trial is a full optimisation. The front trades mass against compliance (at p = 3)."
+    )
+    c1, c2 = st.columns(2)
+    trials = c1.number_input("Trials", 2, 200, 12, key=f"{page_id}.study_trials")
+    iterations = c2.number_input("Iterations per trial", 5, 300, 40, key=f"{page_id}.study_iter")
+    spec = TopologyStudySpec(
+        problem=problem.name,
+        nelx=problem.nelx,
+        nely=problem.nely,
+        nelz=problem.nelz,
+        max_iter=int(iterations),
+    )
+    return spec, int(trials)
+
+
+def render_study(page_id: str, job: BackgroundJob) -> None:
+    """A running study's progress, or the finished study's front and trials."""
+    snapshot = job.snapshot()
+    if job.running:
+        progress = snapshot.progress
+        st.progress(
+            progress.fraction or 0.0 if progress else 0.0, text=progress.message if progress else "starting"
+        )
+        if st.button("Stop study", key=f"{page_id}.study_stop", icon=":material/stop:"):
+            job.request_stop()
+        return
+    if snapshot.status == "failed":
+        st.error(f"The study failed: {snapshot.error}", icon=":material/error:")
+        return
+    if job.result is None:
+        return
+    run_id, result = job.result
+    trials = result.trials
+    figure = go.Figure()
+    for on_front, name in ((False, "trial"), (True, "Pareto front")):
+        part = trials[trials["pareto"] == on_front].sort_values("volume_fraction")
+        figure.add_trace(
+            go.Scatter(
+                x=part["volume_fraction"],
+                y=part["compliance"],
+                mode="lines+markers" if on_front else "markers",
+                name=name,
+                customdata=part[["volfrac", "rmin", "penal"]],
+                hovertemplate="volfrac %{customdata[0]:.3f}, rmin %{customdata[1]:.2f}, "
+                "p %{customdata[2]:.2f}",
+            )
+        )
+    figure.update_layout(
+        height=300,
+        margin={"l": 10, "r": 10, "t": 30, "b": 10},
+        xaxis_title="volume fraction (mass)",
+        yaxis_title="compliance (p = 3)",
+        title=f"Study {result.study_name!r}, run {run_id}",
+    )
+    st.plotly_chart(figure, key=f"{page_id}.front")
+    st.dataframe(result.pareto.round(4), hide_index=True)
+    st.download_button(
+        "Trials CSV",
+        trials.to_csv(index=False).encode(),
+        file_name="topology-trials.csv",
+        key=f"{page_id}.dl_trials",
+    )

@@ -7,10 +7,16 @@ import time
 import streamlit as st
 
 from suite.components.feedback import user_errors
-from suite.components.topology_views import render_job, render_outcome, render_settings
+from suite.components.topology_views import (
+    render_job,
+    render_outcome,
+    render_settings,
+    render_study,
+    render_study_settings,
+)
 from suite.jobs import BackgroundJob
 from suite.resources import get_workspace
-from suite.runners.topology import optimize_and_record
+from suite.runners.topology import optimize_and_record, study_and_record
 
 PAGE_ID = "topology"
 POLL_SECONDS = 0.5
@@ -26,13 +32,17 @@ st.caption(
 with user_errors():
     workspace = get_workspace()
 
+
+def running(key: str) -> bool:
+    job = state.get(key)
+    return job is not None and job.running
+
+
 settings_col, outcome_col = st.columns([1, 2], gap="large")
 with settings_col:
     with user_errors():
         problem, settings, part = render_settings(PAGE_ID)
-    job: BackgroundJob | None = state.get("job")
-    busy = job is not None and job.running
-    if st.button("Run", type="primary", key=f"{PAGE_ID}.run", disabled=busy, width="stretch"):
+    if st.button("Run", type="primary", key=f"{PAGE_ID}.run", disabled=running("job"), width="stretch"):
         with user_errors():  # every bad input is reported here, before a run or a solve starts
             settings.validate()
             problem.validate(settings.volfrac)
@@ -44,25 +54,41 @@ with settings_col:
                 name=f"{PAGE_ID}-run",
             ).start()
             st.rerun()
+    with st.expander("Pareto study: mass vs compliance (Optuna)"):
+        spec, trials = render_study_settings(PAGE_ID, problem)
+        start = st.button("Run study", key=f"{PAGE_ID}.study", disabled=spec is None or running("study"))
+        if start and spec is not None:
+            with user_errors():
+                spec.validate()
+                name = f"{spec.problem}-{spec.nelx}x{spec.nely}x{spec.nelz}-{int(time.time())}"
+                state["study"] = BackgroundJob(
+                    lambda on_progress, stop: study_and_record(
+                        workspace, spec, trials, name, on_progress=on_progress, stop=stop
+                    ),
+                    name=f"{PAGE_ID}-study",
+                ).start()
+                st.rerun()
+        if state.get("study") is not None:
+            render_study(PAGE_ID, state["study"])
 
 with outcome_col:
     job = state.get("job")
-    if job is not None and job.running:
-        render_job(PAGE_ID, job)
-        time.sleep(POLL_SECONDS)
-        st.rerun()
     if job is None:
         st.info(
             "Pick a problem and press **Run**. The default 60 x 20 MBB beam takes a few seconds; "
             "larger grids show a live density image while they run."
         )
-        st.stop()
-    snapshot = job.snapshot()
-    if snapshot.status == "failed":
-        st.error(f"The optimisation failed: {snapshot.error}", icon=":material/error:")
-        st.stop()
-    if job.result is None:
-        st.stop()
-    if snapshot.status == "cancelled":
-        st.warning("Stopped early: the design so far was meshed and saved.", icon=":material/pause:")
-    render_outcome(PAGE_ID, job.result, workspace)
+    elif job.running:
+        render_job(PAGE_ID, job)
+    else:
+        snapshot = job.snapshot()
+        if snapshot.status == "failed":
+            st.error(f"The optimisation failed: {snapshot.error}", icon=":material/error:")
+        elif job.result is not None:
+            if snapshot.status == "cancelled":
+                st.warning("Stopped early: the design so far was meshed and saved.", icon=":material/pause:")
+            render_outcome(PAGE_ID, job.result, workspace)
+
+if running("job") or running("study"):  # poll: the live views above refresh until the work ends
+    time.sleep(POLL_SECONDS)
+    st.rerun()

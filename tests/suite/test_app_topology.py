@@ -66,3 +66,19 @@ def pytest_approx(value: float):
     import pytest
 
     return pytest.approx(value, abs=0.01)
+
+
+def test_pareto_study_shows_its_front(app: AppTest, aigc_home: Path) -> None:
+    _open(app)
+    app.number_input(key="topology.nelx").set_value(16)
+    app.number_input(key="topology.nely").set_value(8)
+    app.number_input(key="topology.study_trials").set_value(3)
+    app.number_input(key="topology.study_iter").set_value(8)
+    app.button(key="topology.study").click()
+    app.run(timeout=RUN_TIMEOUT_S)
+    assert not app.exception, app.exception
+    assert not app.error, [e.value for e in app.error]
+    front = app.dataframe[0].value
+    assert len(front) >= 1 and {"volfrac", "rmin", "penal", "compliance"} <= set(front.columns)
+    record = Workspace(aigc_home).list_runs(limit=1)[0]
+    assert record.capability == "manufacturing.topology-study" and record.metrics["trials"] == 3
