@@ -161,7 +161,7 @@ def _mesh_figure(mesh: trimesh.Trimesh) -> go.Figure:
     figure.update_layout(
         height=360,
         margin={"l": 0, "r": 0, "t": 0, "b": 0},
-        scene={"aspectmode": "data", "camera": {"eye": {"x": 0.3, "y": -1.1, "z": 1.5}}},
+        scene={"aspectmode": "data", "camera": {"eye": {"x": 0.4, "y": -1.5, "z": 2.0}}},
     )
     return figure
 
@@ -189,7 +189,7 @@ def render_outcome(page_id: str, outcome: TopologyOutcome, workspace: Workspace)
         st.subheader("Checked with the Part Design FE core")
         fe = st.columns(4)
         fe[0].metric("Max von Mises", f"{c.max_von_mises_mpa:.3g} MPa")
-        fe[1].metric("Max deflection", f"{c.max_displacement_mm:.3g} mm")
+        fe[1].metric("Max deflection", f"{c.max_displacement_mm:.2g} mm")
         fe[2].metric("Safety factor", f"{c.safety_factor:.3g}")
         fe[3].metric("Voxels", f"{c.elements:,}")
         st.caption(
@@ -206,7 +206,7 @@ DOWNLOADS = (  # artifact, button label, MIME type
     ("part.glb", "GLB", "model/gltf-binary"),
     ("part.3mf", "3MF", "model/3mf"),
     ("density.png", "PNG", "image/png"),
-    ("density.csv", "Densities", "text/csv"),
+    ("density.csv", "CSV", "text/csv"),
     ("history.csv", "History", "text/csv"),
     ("problem.json", "JSON", "application/json"),
 )

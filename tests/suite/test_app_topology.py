@@ -33,7 +33,7 @@ def test_topology_runs_and_shows_part_numbers_and_downloads(app: AppTest, aigc_h
     assert "Max von Mises" in labels and labels["Max von Mises"].endswith("MPa")
     assert "Checked with the Part Design FE core" in [s.value for s in app.subheader]
     downloads = {d.proto.label for d in app.get("download_button")}
-    assert {"STL", "GLB", "3MF", "PNG", "Densities", "History", "JSON"} <= downloads
+    assert {"STL", "GLB", "3MF", "PNG", "CSV", "History", "JSON"} <= downloads
     record = Workspace(aigc_home).get_run(1)
     assert record.capability == "manufacturing.topology" and record.status == "done"
     assert record.params["problem"]["nelx"] == 30 and record.metrics["watertight"] is True
