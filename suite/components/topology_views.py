@@ -251,22 +251,22 @@ def render_study_settings(page_id: str, problem: Problem) -> tuple[TopologyStudy
     return spec, int(trials)
 
 
-def render_study(page_id: str, job: BackgroundJob) -> None:
-    """A running study's progress, or the finished study's front and trials."""
+def render_study(page_id: str, job: BackgroundJob) -> bool:
+    """A running study's progress (returns True: the page should poll), or its front and trials."""
     snapshot = job.snapshot()
-    if job.running:
+    if snapshot.status == "running":
         progress = snapshot.progress
         st.progress(
             progress.fraction or 0.0 if progress else 0.0, text=progress.message if progress else "starting"
         )
         if st.button("Stop study", key=f"{page_id}.study_stop", icon=":material/stop:"):
             job.request_stop()
-        return
+        return True
     if snapshot.status == "failed":
         st.error(f"The study failed: {snapshot.error}", icon=":material/error:")
-        return
+        return False
     if job.result is None:
-        return
+        return False
     run_id, result = job.result
     trials = result.trials
     figure = go.Figure()
@@ -298,3 +298,4 @@ def render_study(page_id: str, job: BackgroundJob) -> None:
         file_name="topology-trials.csv",
         key=f"{page_id}.dl_trials",
     )
+    return False

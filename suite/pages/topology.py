@@ -68,17 +68,17 @@ with settings_col:
                     name=f"{PAGE_ID}-study",
                 ).start()
                 st.rerun()
-        if state.get("study") is not None:
-            render_study(PAGE_ID, state["study"])
+        study_live = state.get("study") is not None and render_study(PAGE_ID, state["study"])
 
 with outcome_col:
     job = state.get("job")
+    run_live = False
     if job is None:
         st.info(
             "Pick a problem and press **Run**. The default 60 x 20 MBB beam takes a few seconds; "
             "larger grids show a live density image while they run."
         )
-    elif job.running:
+    elif run_live := job.running:
         render_job(PAGE_ID, job)
     else:
         snapshot = job.snapshot()
@@ -89,6 +89,8 @@ with outcome_col:
                 st.warning("Stopped early: the design so far was meshed and saved.", icon=":material/pause:")
             render_outcome(PAGE_ID, job.result, workspace)
 
-if running("job") or running("study"):  # poll: the live views above refresh until the work ends
+# poll while a live view is shown (decided when it was drawn: a job that ends in between still gets
+# one more run, which draws its result)
+if run_live or study_live:
     time.sleep(POLL_SECONDS)
     st.rerun()

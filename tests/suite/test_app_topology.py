@@ -28,6 +28,12 @@ def test_topology_runs_and_shows_part_numbers_and_downloads(app: AppTest, aigc_h
     assert not app.exception, app.exception
     assert not app.error, [e.value for e in app.error]
     labels = {m.label: m.value for m in app.metric}
+    assert "Volume fraction" in labels, (
+        [w.value for w in app.warning],
+        [i.value for i in app.info],
+        [c.value for c in app.caption],
+        [getattr(p, "text", None) for p in app.get("progress")],
+    )
     assert float(labels["Volume fraction"]) == pytest_approx(0.5)
     assert float(labels["Compliance"]) > 0 and labels["Mass"].endswith(" g")
     assert "Max von Mises" in labels and labels["Max von Mises"].endswith("MPa")
