@@ -114,4 +114,12 @@ CAPABILITIES: tuple[Capability, ...] = (
         icon=":material/query_stats:",
         summary="VaR/ES with regulatory backtests, generated market scenarios, stress tests, credit scores.",
     ),
+    Capability(
+        id="topology",
+        title="Topology",
+        section="Manufacturing",
+        page="pages/topology.py",
+        icon=":material/architecture:",
+        summary="Grow the stiffest part for a material budget from loads, supports and keep-outs; print it.",
+    ),
 )

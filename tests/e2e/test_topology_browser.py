@@ -1,0 +1,45 @@
+from __future__ import annotations
+
+import struct
+from pathlib import Path
+
+from playwright.sync_api import Page, expect
+
+from tests.e2e.conftest import StreamlitServer, screenshot
+
+RUN_TIMEOUT_MS = 180_000
+
+
+def _set_number(page: Page, label: str, value: int) -> None:
+    box = page.get_by_label(label, exact=True)
+    box.fill(str(value))
+    box.press("Enter")
+    expect(box).to_have_value(str(value))
+
+
+def test_topology_grows_an_mbb_beam_and_downloads_the_part(
+    page: Page, streamlit_server: StreamlitServer
+) -> None:
+    page.goto(streamlit_server.url)
+    page.get_by_role("link", name="Topology").click()
+    expect(page.get_by_role("heading", name="Topology optimisation")).to_be_visible(timeout=60_000)
+
+    _set_number(page, "Elements x", 90)
+    _set_number(page, "Elements y", 30)
+    page.get_by_role("button", name="Run").click()
+
+    heading = page.get_by_role("heading", name="Checked with the Part Design FE core")
+    expect(heading).to_be_visible(timeout=RUN_TIMEOUT_MS)
+    # generous: drawing the 3-D part can hold the browser's main thread for seconds on a busy machine
+    metric = page.get_by_test_id("stMetric")
+    expect(metric.filter(has_text="Volume fraction")).to_contain_text("0.50", timeout=30_000)
+    expect(metric.filter(has_text="Max von Mises")).to_contain_text("MPa", timeout=30_000)
+    download = page.get_by_role("button", name="STL", exact=True)
+    expect(download).to_be_visible(timeout=30_000)
+    with page.expect_download(timeout=60_000) as info:
+        download.click()
+    data = Path(info.value.path()).read_bytes()
+    (triangles,) = struct.unpack("<I", data[80:84])  # binary STL: header, count, 50 bytes a triangle
+    assert triangles > 100 and len(data) == 84 + 50 * triangles
+    page.wait_for_timeout(800)  # let the density image and the 3-D part paint for the screenshot
+    screenshot(page, "topology")
