@@ -74,4 +74,12 @@ CAPABILITIES: tuple[Capability, ...] = (
         icon=":material/query_stats:",
         summary="VaR/ES with regulatory backtests, generative market scenarios, stress tests and credit scoring.",
     ),
+    Capability(
+        id="strategy-studio",
+        title="Strategy Studio",
+        section="Finance",
+        page="pages/strategy_studio.py",
+        icon=":material/insights:",
+        summary="Search investment strategies walk-forward, test them on a holdout and get a fact-checked memo.",
+    ),
 )

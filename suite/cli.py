@@ -19,11 +19,11 @@ from types import ModuleType
 
 from shared_models import __version__
 from shared_models.exceptions import SuiteError
-from suite.commands import lab, risk, runs, serve, text
+from suite.commands import lab, risk, runs, serve, strategy, text
 
 __all__ = ["COMMAND_GROUPS", "build_parser", "main"]
 
-COMMAND_GROUPS: tuple[ModuleType, ...] = (runs, serve, lab, text, risk)
+COMMAND_GROUPS: tuple[ModuleType, ...] = (runs, serve, lab, text, risk, strategy)
 
 
 def build_parser() -> argparse.ArgumentParser:

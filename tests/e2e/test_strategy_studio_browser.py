@@ -1,0 +1,38 @@
+from __future__ import annotations
+
+import re
+
+from playwright.sync_api import Page, expect
+
+from tests.e2e.conftest import StreamlitServer, screenshot
+
+SEARCH_TIMEOUT_MS = 300_000
+
+
+def test_strategy_studio_search_memo_and_downloads(page: Page, streamlit_server: StreamlitServer) -> None:
+    page.goto(streamlit_server.url)
+    page.get_by_role("link", name="Strategy Studio").click()
+    expect(page.get_by_role("heading", name="Strategy Studio")).to_be_visible(timeout=60_000)
+
+    page.get_by_text("Search options").click()
+    trials = page.get_by_label("Trials")
+    trials.fill("12")
+    trials.press("Enter")
+    page.get_by_role("button", name="Generate strategies").click()
+    expect(page.get_by_role("button", name="Stop")).to_be_visible(timeout=60_000)  # live progress
+    expect(page.get_by_role("heading", name=re.compile(r"Run \d+: strategy search"))).to_be_visible(
+        timeout=SEARCH_TIMEOUT_MS
+    )
+    ranking = page.get_by_test_id("stDataFrame").first
+    expect(ranking.locator("td", has_text="buy-and-hold sp500").first).to_be_attached()
+    expect(page.get_by_text("Not investment advice").first).to_be_visible()
+    expect(page.get_by_role("heading", name="Fact table")).to_be_visible()
+    with page.expect_download(timeout=60_000) as download:
+        page.get_by_role("button", name="Download ranking.csv").click()
+    header = open(download.value.path(), encoding="utf-8").readline()
+    assert header.startswith("rank,strategy,type,role")
+    with page.expect_download(timeout=60_000) as memo:
+        page.get_by_role("button", name="Download memo.html").click()
+    assert "Not investment advice" in open(memo.value.path(), encoding="utf-8").read()
+    page.wait_for_timeout(800)  # let the charts paint before the README screenshot
+    screenshot(page, "strategy_studio")
