@@ -1,4 +1,4 @@
-"""Strategy Studio: search investment strategies walk-forward, test them on a holdout, write a checked memo."""
+"""Strategy Studio: search strategies walk-forward, test them on a holdout, write a fact-checked memo."""
 
 from __future__ import annotations
 
@@ -19,9 +19,9 @@ state: dict = st.session_state.setdefault(PAGE_ID, {})
 
 st.title("Strategy Studio")
 st.caption(
-    "State a goal and constraints; the studio generates candidate strategies (allocations and trading rules), "
-    "scores each by walk-forward validation with costs, tests the best on a holdout the search never saw, and "
-    "writes a memo whose every number comes from the computation. Not investment advice."
+    "State a goal and constraints; the studio generates candidate strategies (allocations and trading "
+    "rules), scores each by walk-forward validation with costs, tests the best on a holdout the search never "
+    "saw, and writes a memo whose every number comes from the computation. Not investment advice."
 )
 with user_errors():
     workspace = get_workspace()
@@ -30,8 +30,11 @@ with st.expander("Universe", expanded=True):
     universe = render_universe(PAGE_ID)
 with st.expander("Goal, horizon and constraints", expanded=True):
     spec = render_settings(PAGE_ID)
-use_model = st.checkbox("Let the language model write a commentary (checked against the fact table)", True,
-                        key=f"{PAGE_ID}.use_model")
+use_model = st.checkbox(
+    "Let the language model write a commentary (checked against the fact table)",
+    True,
+    key=f"{PAGE_ID}.use_model",
+)
 
 job: BackgroundJob | None = state.get("job")
 busy = job is not None and job.running
@@ -40,7 +43,9 @@ if st.button("Generate strategies", type="primary", key=f"{PAGE_ID}.go", disable
         generator = get_text_generator() if use_model else None
     chosen = (universe, spec, generator)
     state["job"] = BackgroundJob(
-        lambda on_progress, stop: record_search(workspace, chosen[0], chosen[1], chosen[2], on_progress, stop),
+        lambda on_progress, stop: record_search(
+            workspace, chosen[0], chosen[1], chosen[2], on_progress, stop
+        ),
         name=f"{PAGE_ID}-search",
     ).start()
     st.rerun()

@@ -17,7 +17,7 @@ from domains.finance.strategy.memo import Memo, memo_html, write_memo
 from domains.finance.strategy.search import SearchResult, SearchSpec, search_strategies
 from domains.finance.strategy.universe import Universe, benchmark_returns, strategy_returns
 from shared_models.lm import TextGenerator
-from shared_models.progress import ProgressCallback
+from shared_models.progress import Progress, ProgressCallback
 from suite.workspace import RunCancelled, Workspace
 
 __all__ = ["CAPABILITY", "StrategyOutcome", "curves", "record_search"]
@@ -78,21 +78,33 @@ def record_search(
     with workspace.start_run(CAPABILITY, _params(universe, spec)) as run:
         run.dir.mkdir(parents=True, exist_ok=True)
         storage = f"sqlite:///{(run.dir / 'study.db').resolve()}"
-        result = search_strategies(returns, spec, benchmark, on_progress, stop, storage,
-                                   scenario_store=str(workspace.root / "models"))
+        result = search_strategies(
+            returns,
+            spec,
+            benchmark,
+            on_progress,
+            stop,
+            storage,
+            scenario_store=str(workspace.root / "models"),
+        )
         run.add_artifact("study.db")
+        if on_progress is not None and generator is not None:
+            done = len(result.trials)
+            on_progress(Progress(done, done, "writing the memo (language model, checked against the facts)"))
         memo = write_memo(result, generator, seed=spec.seed)
         outcome = StrategyOutcome(run.id, result, memo)
         chosen = result.ranking.iloc[0]
-        run.log_metrics({
-            "chosen": result.chosen_label,
-            "holdout_sharpe": round(float(chosen["holdout_sharpe"]), 4),
-            "holdout_max_drawdown": round(float(chosen["holdout_max_drawdown"]), 4),
-            "holdout_cagr": round(float(chosen["holdout_cagr"]), 4),
-            "deflated_sharpe": round(result.deflated_sharpe["dsr"], 4),
-            "trials": len(result.trials),
-            "search_seconds": round(result.seconds, 2),
-        })
+        run.log_metrics(
+            {
+                "chosen": result.chosen_label,
+                "holdout_sharpe": round(float(chosen["holdout_sharpe"]), 4),
+                "holdout_max_drawdown": round(float(chosen["holdout_max_drawdown"]), 4),
+                "holdout_cagr": round(float(chosen["holdout_cagr"]), 4),
+                "deflated_sharpe": round(result.deflated_sharpe["dsr"], 4),
+                "trials": len(result.trials),
+                "search_seconds": round(result.seconds, 2),
+            }
+        )
         run.save_text("ranking.csv", result.ranking.to_csv(index=False))
         run.save_text("trials.csv", result.trials.to_csv(index=False))
         run.save_text("equity.csv", curves(result).to_csv())
@@ -102,5 +114,7 @@ def record_search(
         run.save_text("memo.md", memo.markdown)
         run.save_text("memo.html", memo_html(memo))
         if result.stopped:
-            raise RunCancelled(f"stopped after {len(result.trials)} of {spec.trials} trials; results so far saved")
+            raise RunCancelled(
+                f"stopped after {len(result.trials)} of {spec.trials} trials; results so far saved"
+            )
     return outcome

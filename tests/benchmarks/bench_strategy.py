@@ -27,8 +27,10 @@ NAME = "strategy"
 def _backtest_speed(returns) -> float:  # type: ignore[no-untyped-def]
     days = range(1, len(returns))
     start = time.perf_counter()
-    for name, params in (("equal_weight", {"rebalance": "daily"}), ("ma_trend", {"fast": 20, "slow": 100,
-                                                                              "rebalance": "daily"})):
+    for name, params in (
+        ("equal_weight", {"rebalance": "daily"}),
+        ("ma_trend", {"fast": 20, "slow": 100, "rebalance": "daily"}),
+    ):
         strategy = build_strategy(build_config(name, params)).fit(returns.to_numpy())
         run_backtest(returns, strategy, days, BacktestSettings())
     seconds = time.perf_counter() - start
@@ -45,23 +47,60 @@ def _universe(name: str, label: str) -> list[Figure]:
     bench = result.ranking[result.ranking["type"] == "benchmark"].iloc[0]
     period = f"holdout {result.periods['holdout_start']}..{result.periods['holdout_end']}"
     return [
-        Figure(NAME, f"{label}: chosen strategy holdout Sharpe", float(chosen["holdout_sharpe"]), "",
-               f"{result.chosen_label}; {period}"),
-        Figure(NAME, f"{label}: chosen strategy holdout max drawdown", 100 * float(chosen["holdout_max_drawdown"]),
-               "%", period),
+        Figure(
+            NAME,
+            f"{label}: chosen strategy holdout Sharpe",
+            float(chosen["holdout_sharpe"]),
+            "",
+            f"{result.chosen_label}; {period}",
+        ),
+        Figure(
+            NAME,
+            f"{label}: chosen strategy holdout max drawdown",
+            100 * float(chosen["holdout_max_drawdown"]),
+            "%",
+            period,
+        ),
         Figure(NAME, f"{label}: equal weight holdout Sharpe", float(equal["holdout_sharpe"]), "", period),
-        Figure(NAME, f"{label}: equal weight holdout max drawdown", 100 * float(equal["holdout_max_drawdown"]),
-               "%", period),
-        Figure(NAME, f"{label}: buy-and-hold S&P 500 holdout Sharpe", float(bench["holdout_sharpe"]), "", period),
-        Figure(NAME, f"{label}: buy-and-hold S&P 500 holdout max drawdown",
-               100 * float(bench["holdout_max_drawdown"]), "%", period),
-        Figure(NAME, f"{label}: deflated Sharpe ratio of the chosen strategy", result.deflated_sharpe["dsr"], "",
-               f"{int(result.deflated_sharpe['trials'])} trials, validation Sharpe "
-               f"{float(chosen['validation_sharpe']):.2f}"),
-        Figure(NAME, f"{label}: search time", result.seconds, "s",
-               f"{len(result.trials)} trials, shared 2-core machine; scenario model {SCENARIO_STEPS} steps"),
-        Figure(NAME, f"{label}: backtest speed", _backtest_speed(returns), "years/s",
-               "daily rebalancing, equal weight and MA trend, 5 + 5 bps"),
+        Figure(
+            NAME,
+            f"{label}: equal weight holdout max drawdown",
+            100 * float(equal["holdout_max_drawdown"]),
+            "%",
+            period,
+        ),
+        Figure(
+            NAME, f"{label}: buy-and-hold S&P 500 holdout Sharpe", float(bench["holdout_sharpe"]), "", period
+        ),
+        Figure(
+            NAME,
+            f"{label}: buy-and-hold S&P 500 holdout max drawdown",
+            100 * float(bench["holdout_max_drawdown"]),
+            "%",
+            period,
+        ),
+        Figure(
+            NAME,
+            f"{label}: deflated Sharpe ratio of the chosen strategy",
+            result.deflated_sharpe["dsr"],
+            "",
+            f"{int(result.deflated_sharpe['trials'])} trials, validation Sharpe "
+            f"{float(chosen['validation_sharpe']):.2f}",
+        ),
+        Figure(
+            NAME,
+            f"{label}: search time",
+            result.seconds,
+            "s",
+            f"{len(result.trials)} trials, shared 2-core machine; scenario model {SCENARIO_STEPS} steps",
+        ),
+        Figure(
+            NAME,
+            f"{label}: backtest speed",
+            _backtest_speed(returns),
+            "years/s",
+            "daily rebalancing, equal weight and MA trend, 5 + 5 bps",
+        ),
     ]
 
 

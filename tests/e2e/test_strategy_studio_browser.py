@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 from playwright.sync_api import Page, expect
 
@@ -18,6 +19,9 @@ def test_strategy_studio_search_memo_and_downloads(page: Page, streamlit_server:
     trials = page.get_by_label("Trials")
     trials.fill("12")
     trials.press("Enter")
+    # GARCH-t scenarios for min CVaR keep the test short (the generative model trains once per fold).
+    page.get_by_test_id("stSelectbox").filter(has_text="Min-CVaR scenarios").click()
+    page.get_by_role("option", name="garch").click()
     page.get_by_role("button", name="Generate strategies").click()
     expect(page.get_by_role("button", name="Stop")).to_be_visible(timeout=60_000)  # live progress
     expect(page.get_by_role("heading", name=re.compile(r"Run \d+: strategy search"))).to_be_visible(
@@ -29,10 +33,10 @@ def test_strategy_studio_search_memo_and_downloads(page: Page, streamlit_server:
     expect(page.get_by_role("heading", name="Fact table")).to_be_visible()
     with page.expect_download(timeout=60_000) as download:
         page.get_by_role("button", name="Download ranking.csv").click()
-    header = open(download.value.path(), encoding="utf-8").readline()
+    header = Path(download.value.path()).read_text(encoding="utf-8").splitlines()[0]
     assert header.startswith("rank,strategy,type,role")
     with page.expect_download(timeout=60_000) as memo:
         page.get_by_role("button", name="Download memo.html").click()
-    assert "Not investment advice" in open(memo.value.path(), encoding="utf-8").read()
+    assert "Not investment advice" in Path(memo.value.path()).read_text(encoding="utf-8")
     page.wait_for_timeout(800)  # let the charts paint before the README screenshot
     screenshot(page, "strategy_studio")

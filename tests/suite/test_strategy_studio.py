@@ -52,16 +52,35 @@ def test_runner_saves_csvs_memo_and_study(aigc_home: Path) -> None:
     outcome = record_search(Workspace(aigc_home), load_universe("indices"), spec)
     record = Workspace(aigc_home).get_run(outcome.run_id)
     assert record.status == "done"
-    assert {"ranking.csv", "trials.csv", "equity.csv", "weights.csv", "memo.html", "memo.md", "facts.csv",
-            "study.db"} <= set(record.artifacts)
+    assert {
+        "ranking.csv",
+        "trials.csv",
+        "equity.csv",
+        "weights.csv",
+        "memo.html",
+        "memo.md",
+        "facts.csv",
+        "study.db",
+    } <= set(record.artifacts)
     folder = Workspace(aigc_home).run_dir(outcome.run_id)
     assert (folder / "ranking.csv").read_text().startswith("rank,strategy,type,role,validation_score")
     assert "Not investment advice" in (folder / "memo.html").read_text()
 
 
 def test_cli_search(aigc_home: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code = main(["strategy", "search", "--universe", "stocks3", "--trials", "3", "--strategies",
-                 "equal_weight,ma_trend", "--no-memo"])
+    code = main(
+        [
+            "strategy",
+            "search",
+            "--universe",
+            "stocks3",
+            "--trials",
+            "3",
+            "--strategies",
+            "equal_weight,ma_trend",
+            "--no-memo",
+        ]
+    )
     assert code == 0
     out = capsys.readouterr().out
     assert "deflated Sharpe ratio" in out and "run 1" in out and "Not investment advice" in out

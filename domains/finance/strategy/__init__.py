@@ -21,7 +21,13 @@ from domains.finance.strategy.portfolio_backtest import (
     performance_metrics,
     run_backtest,
 )
-from domains.finance.strategy.search import Goal, SearchResult, SearchSpec, deflated_sharpe_ratio, search_strategies
+from domains.finance.strategy.search import (
+    Goal,
+    SearchResult,
+    SearchSpec,
+    deflated_sharpe_ratio,
+    search_strategies,
+)
 from domains.finance.strategy.universe import (
     UNIVERSES,
     Universe,

@@ -141,10 +141,13 @@ class MinCvarConfig(StrategyConfig):
 
 @dataclass(frozen=True)
 class TrendConfig(StrategyConfig):
-    """Hold (in equal parts) each asset whose ``fast``-day moving average of price is above its ``slow`` one."""
+    """Hold, in equal parts, each asset whose ``fast``-day moving average is above its ``slow``-day one."""
 
     name: ClassVar[str] = "ma_trend"
-    SPACE: ClassVar[dict[str, Param]] = {"slow": Param(20, 300), "fast": Param(5, 100)}  # slow first: fast < slow
+    SPACE: ClassVar[dict[str, Param]] = {
+        "slow": Param(20, 300),
+        "fast": Param(5, 100),
+    }  # slow first: fast < slow
     fast: int = 50
     slow: int = 200
 
@@ -179,7 +182,7 @@ class MomentumConfig(StrategyConfig):
 
 @dataclass(frozen=True)
 class VolTargetConfig(StrategyConfig):
-    """Equal weight scaled so that its recent volatility matches ``target_vol`` (never above fully invested)."""
+    """Equal weight scaled so its recent volatility matches ``target_vol`` (never above fully invested)."""
 
     name: ClassVar[str] = "vol_target"
     SPACE: ClassVar[dict[str, Param]] = {"window": Param(20, 126), "target_vol": Param(0.05, 0.3, "float")}
@@ -230,8 +233,11 @@ def build_config(name: str, params: Mapping[str, Any] | None = None) -> Strategy
 
 def describe(config: StrategyConfig) -> str:
     """A short label with the parameters, e.g. ``Moving-average trend (fast 20, slow 120, weekly)``."""
-    parts = [f"{k.replace('_', ' ')} {v:.3g}" if isinstance(v, float) else f"{k.replace('_', ' ')} {v}"
-             for k, v in config.params().items() if k != "rebalance"]
+    parts = [
+        f"{k.replace('_', ' ')} {v:.3g}" if isinstance(v, float) else f"{k.replace('_', ' ')} {v}"
+        for k, v in config.params().items()
+        if k != "rebalance"
+    ]
     return f"{STRATEGY_LABELS[config.name]} ({', '.join([*parts, config.rebalance])})"
 
 
@@ -261,8 +267,12 @@ def _solve_simplex(objective: Callable[[np.ndarray], float], n: int, cap: float)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         result = optimize.minimize(
-            objective, start, method="SLSQP", bounds=[(0.0, cap)] * n,
-            constraints=[{"type": "eq", "fun": lambda w: w.sum() - 1.0}], options={"maxiter": 200},
+            objective,
+            start,
+            method="SLSQP",
+            bounds=[(0.0, cap)] * n,
+            constraints=[{"type": "eq", "fun": lambda w: w.sum() - 1.0}],
+            options={"maxiter": 200},
         )
     weights = np.clip(result.x if result.success else start, 0.0, cap)
     return weights / weights.sum()
@@ -286,8 +296,9 @@ def min_cvar_weights(scenarios: np.ndarray, level: float, cap: float = 1.0) -> n
     upper = np.hstack([-returns, -np.ones((count, 1)), -np.eye(count)])  # -r.w - a - u <= 0
     equality = np.concatenate([np.ones(assets), [0.0], np.zeros(count)])[None]
     bounds = [(0.0, cap)] * assets + [(None, None)] + [(0.0, None)] * count
-    result = optimize.linprog(cost, A_ub=upper, b_ub=np.zeros(count), A_eq=equality, b_eq=[1.0],
-                              bounds=bounds, method="highs")
+    result = optimize.linprog(
+        cost, A_ub=upper, b_ub=np.zeros(count), A_eq=equality, b_eq=[1.0], bounds=bounds, method="highs"
+    )
     if not result.success:
         raise InputError(f"the CVaR problem has no solution under these constraints ({result.message})")
     weights = np.clip(result.x[:assets], 0.0, cap)
@@ -370,7 +381,9 @@ class MaxSharpe(_Allocation):
         mean = window.mean(axis=0) * TRADING_DAYS
         shrink = self.config.mean_shrink  # type: ignore[attr-defined]
         mean = (1 - shrink) * mean + shrink * mean.mean()
-        return _solve_simplex(lambda w: -float(w @ mean) / math.sqrt(float(w @ cov @ w) + 1e-12), len(cov), cap)
+        return _solve_simplex(
+            lambda w: -float(w @ mean) / math.sqrt(float(w @ cov @ w) + 1e-12), len(cov), cap
+        )
 
 
 class RiskParity(_Allocation):
@@ -379,8 +392,11 @@ class RiskParity(_Allocation):
         n = len(cov)
         # Equal risk contributions solve min 0.5 y'Cy - mean(log y), y > 0 (convex); w = y / sum(y).
         result = optimize.minimize(
-            lambda y: 0.5 * y @ cov @ y - np.log(y).mean(), np.full(n, 1.0 / n),
-            jac=lambda y: cov @ y - 1.0 / (n * y), method="L-BFGS-B", bounds=[(1e-8, None)] * n,
+            lambda y: 0.5 * y @ cov @ y - np.log(y).mean(),
+            np.full(n, 1.0 / n),
+            jac=lambda y: cov @ y - 1.0 / (n * y),
+            method="L-BFGS-B",
+            bounds=[(1e-8, None)] * n,
         )
         weights = result.x / result.x.sum()
         return _cap_weights(weights, cap)

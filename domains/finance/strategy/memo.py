@@ -34,7 +34,7 @@ NOTICE = (
 )
 # A number: an ISO date, or digits with optional thousands separators, decimals, sign and percent sign.
 # Digits inside names (sp500, ma_trend) are not numbers; the look-behind skips them.
-NUMBER = re.compile(r"(?<![\w.])(?:\d{4}-\d{2}-\d{2}|[-+−]?\d[\d,]*(?:\.\d+)?%?)")
+NUMBER = re.compile(r"(?<![\w.])(?:\d{4}-\d{2}-\d{2}|[-+−]?\d+(?:,\d{3})*(?:\.\d+)?%?)")
 PLACEHOLDER = re.compile(r"\{([a-z_0-9]+)\}")
 
 
@@ -74,16 +74,27 @@ def fact_table(result: SearchResult) -> pd.DataFrame:
         ("holdout_start", "Holdout from", result.periods["holdout_start"]),
         ("holdout_end", "Holdout to", result.periods["holdout_end"]),
         ("validation_sharpe", "Validation Sharpe ratio", f"{chosen['validation_sharpe']:.2f}"),
-        ("deflated_sharpe", "Deflated Sharpe ratio (probability of skill)", f"{result.deflated_sharpe['dsr']:.2f}"),
+        (
+            "deflated_sharpe",
+            "Deflated Sharpe ratio (probability of skill)",
+            f"{result.deflated_sharpe['dsr']:.2f}",
+        ),
         ("holdout_cagr", "Holdout CAGR", _pct(chosen["holdout_cagr"])),
         ("holdout_volatility", "Holdout volatility", _pct(chosen["holdout_volatility"])),
         ("holdout_sharpe", "Holdout Sharpe ratio", f"{chosen['holdout_sharpe']:.2f}"),
         ("holdout_max_drawdown", "Holdout max drawdown", _pct(chosen["holdout_max_drawdown"])),
         ("holdout_turnover", "Holdout turnover per year", f"{chosen['holdout_turnover']:.2f}"),
         ("equal_weight_sharpe", "Equal weight holdout Sharpe", f"{equal['holdout_sharpe']:.2f}"),
-        ("equal_weight_max_drawdown", "Equal weight holdout max drawdown", _pct(equal["holdout_max_drawdown"])),
-        ("costs_bps", "Costs per unit traded (bps)",
-         f"{result.spec.settings.commission_bps + result.spec.settings.slippage_bps:g}"),
+        (
+            "equal_weight_max_drawdown",
+            "Equal weight holdout max drawdown",
+            _pct(equal["holdout_max_drawdown"]),
+        ),
+        (
+            "costs_bps",
+            "Costs per unit traded (bps)",
+            f"{result.spec.settings.commission_bps + result.spec.settings.slippage_bps:g}",
+        ),
     ]
     bench = ranking[ranking["type"] == "benchmark"]
     if len(bench):
@@ -138,15 +149,17 @@ def _template(values: dict[str, str]) -> str:
         "The search ran {trials} trials over strategy types and parameters, aiming for the {goal}. "
         "It chose {strategy}, which scored a Sharpe ratio of {validation_sharpe} in walk-forward validation "
         "from {validation_start} to {validation_end}. Given the number of trials, its deflated Sharpe ratio "
-        "is {deflated_sharpe}: the probability that its skill is real rather than the luck of the best of many. "
-        "On the holdout from {holdout_start} to {holdout_end}, which the search never saw, it returned "
-        "{holdout_cagr} a year with {holdout_volatility} volatility, a Sharpe ratio of {holdout_sharpe} and a "
-        "maximum drawdown of {holdout_max_drawdown}, against a Sharpe ratio of {equal_weight_sharpe} and a "
-        "drawdown of {equal_weight_max_drawdown} for equal weight."
+        "is {deflated_sharpe}: the probability that its skill is real rather than the luck of the best of "
+        "many. On the holdout from {holdout_start} to {holdout_end}, which the search never saw, it returned "
+        "{holdout_cagr} a year with {holdout_volatility} volatility, a Sharpe ratio of {holdout_sharpe} and "
+        "a maximum drawdown of {holdout_max_drawdown}, against a Sharpe ratio of {equal_weight_sharpe} and "
+        "a drawdown of {equal_weight_max_drawdown} for equal weight."
     )
     if "benchmark" in values:
-        text += (" The benchmark ({benchmark}) had a Sharpe ratio of {benchmark_sharpe} and a maximum drawdown "
-                 "of {benchmark_max_drawdown}.")
+        text += (
+            " The benchmark ({benchmark}) had a Sharpe ratio of {benchmark_sharpe} and a maximum drawdown "
+            "of {benchmark_max_drawdown}."
+        )
     return _fill(text, values)
 
 
@@ -159,13 +172,15 @@ compared with equal weight, and the main risk (drawdown, few years of data, many
 lists, no headings, no advice to buy or sell."""
 
 
-def _draft(generator: TextGenerator, facts: pd.DataFrame, seed: int) -> str:
+def _draft(generator: TextGenerator, facts: pd.DataFrame, seed: int, max_tokens: int) -> str:
     listing = "\n".join(f"- {{{row.key}}}: {row.fact}" for row in facts.itertuples())
-    options = GenerationOptions(max_tokens=220, temperature=0.3, repeat_penalty=1.15, seed=seed)
+    options = GenerationOptions(max_tokens=max_tokens, temperature=0.3, repeat_penalty=1.15, seed=seed)
     return generator.generate(PROMPT.format(facts=listing), options).text
 
 
-def write_memo(result: SearchResult, generator: TextGenerator | None = None, seed: int = 0) -> Memo:
+def write_memo(
+    result: SearchResult, generator: TextGenerator | None = None, seed: int = 0, max_tokens: int = 200
+) -> Memo:
     """The memo for a search result: model prose (checked), the template summary, the fact table, the notice.
 
     A failing or absent model leaves the template summary alone; the memo is always complete.
@@ -176,12 +191,14 @@ def write_memo(result: SearchResult, generator: TextGenerator | None = None, see
     commentary, model = "", "template"
     if generator is not None:
         try:
-            draft = _fill(_draft(generator, facts, seed), values)
+            draft = _fill(_draft(generator, facts, seed, max_tokens), values)
             commentary, removed = _verified_sentences(draft, facts)
             model = generator.describe()
         except SuiteError as exc:
             removed = [f"(the language model failed: {exc})"]
-    table = "\n".join(["| Fact | Value |", "|---|---|", *(f"| {r.fact} | {r.value} |" for r in facts.itertuples())])
+    table = "\n".join(
+        ["| Fact | Value |", "|---|---|", *(f"| {r.fact} | {r.value} |" for r in facts.itertuples())]
+    )
     parts = [f"# Strategy memo: {values['strategy']}", "## Summary", _template(values)]
     if commentary:
         parts += ["## Commentary", commentary]
@@ -202,14 +219,26 @@ def memo_html(memo: Memo) -> str:
         elif block.startswith("# "):
             body.append(f"<h1>{html.escape(block[2:])}</h1>")
         elif block.startswith("| "):
-            rows = [line.strip("|").split(" | ") for line in block.splitlines() if not line.startswith("|---")]
+            rows = [
+                line.strip("|").split(" | ") for line in block.splitlines() if not line.startswith("|---")
+            ]
             cells = "".join(
-                "<tr>" + "".join(f"<{'th' if i == 0 else 'td'}>{html.escape(c.strip())}</{'th' if i == 0 else 'td'}>"
-                                 for c in row) + "</tr>" for i, row in enumerate(rows))
+                "<tr>"
+                + "".join(
+                    f"<{'th' if i == 0 else 'td'}>{html.escape(c.strip())}</{'th' if i == 0 else 'td'}>"
+                    for c in row
+                )
+                + "</tr>"
+                for i, row in enumerate(rows)
+            )
             body.append(f"<table>{cells}</table>")
         else:
             body.append(f"<p>{html.escape(block)}</p>")
-    style = ("body{font-family:system-ui,sans-serif;max-width:52rem;margin:2rem auto;line-height:1.5}"
-             "table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.25rem .6rem;text-align:left}")
-    return (f"<!doctype html><html><head><meta charset='utf-8'><title>Strategy memo</title><style>{style}</style>"
-            f"</head><body>{''.join(body)}<p><small>Prose by {html.escape(memo.model)}.</small></p></body></html>")
+    style = (
+        "body{font-family:system-ui,sans-serif;max-width:52rem;margin:2rem auto;line-height:1.5}"
+        "table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.25rem .6rem;text-align:left}"
+    )
+    return (
+        f"<!doctype html><html><head><meta charset='utf-8'><title>Strategy memo</title><style>{style}</style>"
+        f"</head><body>{''.join(body)}<p><small>Prose by {html.escape(memo.model)}.</small></p></body></html>"
+    )

@@ -62,14 +62,17 @@ class Constraints:
         if not 0 < self.max_weight <= 1:
             raise InputError(f"max weight must be in (0, 1], got {self.max_weight}")
         if self.turnover_cap is not None and not 0 < self.turnover_cap <= 2:
-            raise InputError(f"the turnover cap must be in (0, 2] (2 = sell everything and rebuy), got {self.turnover_cap}")
+            raise InputError(
+                f"the turnover cap must be in (0, 2] (2 = sell everything and rebuy), got {self.turnover_cap}"
+            )
 
     def check_feasible(self, assets: int) -> None:
         """Refuse constraints under which no allocation can be fully invested."""
         if self.max_weight * assets < 1 - 1e-9:
             raise InputError(
-                f"impossible constraints: a max weight of {self.max_weight:.0%} over {assets} assets allows at "
-                f"most {self.max_weight * assets:.0%} invested; raise the max weight to at least {1 / assets:.0%}"
+                f"impossible constraints: a max weight of {self.max_weight:.0%} over {assets} assets allows "
+                f"at most {self.max_weight * assets:.0%} invested; raise the max weight to at least "
+                f"{1 / assets:.0%}"
             )
 
 
@@ -111,7 +114,9 @@ def check_weights(weights: Mapping[str, float], assets: Sequence[str], tolerance
         raise InputError(f"weights given for {unknown}, which are not in the universe {list(assets)}")
     vector = np.array([float(weights.get(a, 0.0)) for a in assets])
     if not np.isfinite(vector).all() or (vector < 0).any():
-        raise InputError(f"weights must be finite and non-negative; got {dict(zip(assets, vector, strict=True))}")
+        raise InputError(
+            f"weights must be finite and non-negative; got {dict(zip(assets, vector, strict=True))}"
+        )
     if abs(vector.sum() - 1) > tolerance:
         raise InputError(f"weights must sum to 1 (100%); they sum to {vector.sum():.6g}. Rescale them")
     return vector
@@ -125,7 +130,9 @@ class _FixedConfig(StrategyConfig):
 class FixedWeights(Strategy):
     """Constant target weights (checked to sum to one), rebalanced on a schedule."""
 
-    def __init__(self, weights: Mapping[str, float], assets: Sequence[str], rebalance: str = "monthly") -> None:
+    def __init__(
+        self, weights: Mapping[str, float], assets: Sequence[str], rebalance: str = "monthly"
+    ) -> None:
         super().__init__(_FixedConfig(rebalance=rebalance))  # type: ignore[arg-type]
         self.vector = check_weights(weights, assets)
 
@@ -137,7 +144,9 @@ def apply_constraints(target: np.ndarray, current: np.ndarray, constraints: Cons
     """The target after position limits and the turnover cap (moving part of the way when capped)."""
     if not np.isfinite(target).all():
         raise InputError("a strategy produced non-finite weights")
-    weights = np.clip(target, 0.0 if constraints.long_only else -constraints.max_weight, constraints.max_weight)
+    weights = np.clip(
+        target, 0.0 if constraints.long_only else -constraints.max_weight, constraints.max_weight
+    )
     gross = np.abs(weights).sum()
     if gross > 1 + 1e-12:
         weights = weights / gross
@@ -170,8 +179,10 @@ class BacktestPath:
     @staticmethod
     def concat(paths: Sequence[BacktestPath]) -> BacktestPath:
         return BacktestPath(
-            pd.concat([p.returns for p in paths]), pd.concat([p.gross for p in paths]),
-            pd.concat([p.weights for p in paths]), pd.concat([p.turnover for p in paths]),
+            pd.concat([p.returns for p in paths]),
+            pd.concat([p.gross for p in paths]),
+            pd.concat([p.weights for p in paths]),
+            pd.concat([p.turnover for p in paths]),
             pd.concat([p.costs for p in paths]),
         )
 
@@ -203,8 +214,13 @@ def run_backtest(
     cash_daily = settings.cash_rate / TRADING_DAYS
     weights = np.zeros(values.shape[1]) if initial is None else np.asarray(initial, dtype=float).copy()
     count = len(days)
-    held, net, gross, traded, costs = (np.zeros((count, values.shape[1])), np.zeros(count), np.zeros(count),
-                                       np.zeros(count), np.zeros(count))
+    held, net, gross, traded, costs = (
+        np.zeros((count, values.shape[1])),
+        np.zeros(count),
+        np.zeros(count),
+        np.zeros(count),
+        np.zeros(count),
+    )
     for i, t in enumerate(days):
         if i % every == 0:
             target = apply_constraints(strategy.weights(values[:t]), weights, settings.constraints)
@@ -219,8 +235,10 @@ def run_backtest(
         weights = grown / (1.0 + gross[i]) if 1.0 + gross[i] > 0 else np.zeros_like(weights)
     index = returns.index[days.start : days.stop]
     return BacktestPath(
-        pd.Series(net, index=index, name="net"), pd.Series(gross, index=index, name="gross"),
-        pd.DataFrame(held, index=index, columns=returns.columns), pd.Series(traded, index=index, name="turnover"),
+        pd.Series(net, index=index, name="net"),
+        pd.Series(gross, index=index, name="gross"),
+        pd.DataFrame(held, index=index, columns=returns.columns),
+        pd.Series(traded, index=index, name="turnover"),
         pd.Series(costs, index=index, name="costs"),
     )
 

@@ -26,9 +26,21 @@ import optuna
 import pandas as pd
 from scipy import stats
 
-from domains.finance.strategy.candidates import CONFIGS, REBALANCE_DAYS, StrategyConfig, build_config, describe
+from domains.finance.strategy.candidates import (
+    CONFIGS,
+    REBALANCE_DAYS,
+    StrategyConfig,
+    build_config,
+    describe,
+)
 from domains.finance.strategy.portfolio_backtest import BacktestSettings, performance_metrics
-from domains.finance.strategy.walkforward import Fold, ScenarioSource, WalkForwardResult, make_folds, walk_forward
+from domains.finance.strategy.walkforward import (
+    Fold,
+    ScenarioSource,
+    WalkForwardResult,
+    make_folds,
+    walk_forward,
+)
 from shared_models.exceptions import InputError
 from shared_models.progress import Progress, ProgressCallback, should_stop
 
@@ -64,7 +76,9 @@ class Goal:
         if self.kind == "return_target" and not -0.5 < self.target < 1.0:
             raise InputError(f"a return target must be between -50% and 100% a year, got {self.target:.0%}")
         if self.kind == "risk_budget" and not 0 < self.target <= 1.0:
-            raise InputError(f"a risk budget must be a volatility between 0% and 100% a year, got {self.target:.0%}")
+            raise InputError(
+                f"a risk budget must be a volatility between 0% and 100% a year, got {self.target:.0%}"
+            )
 
     def score(self, metrics: dict[str, float]) -> float:
         """Higher is better; a missed target or budget costs ``PENALTY`` per unit missed."""
@@ -188,8 +202,13 @@ def deflated_sharpe_ratio(
         )
     denominator = 1 - skew * sharpe + (kurtosis - 1) / 4 * sharpe**2
     z = (sharpe - sr0) * math.sqrt(days - 1) / math.sqrt(max(denominator, 1e-12))
-    return {"dsr": float(stats.norm.cdf(z)), "sr": float(sharpe), "sr0": float(sr0), "trials": float(n),
-            "days": float(days)}
+    return {
+        "dsr": float(stats.norm.cdf(z)),
+        "sr": float(sharpe),
+        "sr0": float(sr0),
+        "trials": float(n),
+        "days": float(days),
+    }
 
 
 def _daily_sharpe(returns: pd.Series) -> float:
@@ -219,9 +238,12 @@ def _periods(returns: pd.DataFrame, spec: SearchSpec) -> tuple[list[Fold], list[
             f"{days} days leave too little for validation and holdout after a {spec.train_days}-day training "
             "window (each needs at least 63 days); shorten the training window or use a longer history"
         )
-    validation = make_folds(days, spec.train_days, spec.test_days, start, holdout_start, spec.scheme,
-                            spec.embargo_days)
-    holdout = make_folds(days, spec.train_days, spec.test_days, holdout_start, days, spec.scheme, spec.embargo_days)
+    validation = make_folds(
+        days, spec.train_days, spec.test_days, start, holdout_start, spec.scheme, spec.embargo_days
+    )
+    holdout = make_folds(
+        days, spec.train_days, spec.test_days, holdout_start, days, spec.scheme, spec.embargo_days
+    )
     index = returns.index
     periods = {
         "train_start": f"{index[0]:%Y-%m-%d}",
@@ -251,17 +273,25 @@ def _suggest(trial: optuna.Trial, strategies: Sequence[str], max_lookback: int) 
     return build_config(name, params)
 
 
-def _evaluate(returns: pd.DataFrame, config: StrategyConfig, folds: list[Fold], spec: SearchSpec,
-              source: ScenarioSource) -> tuple[WalkForwardResult, dict[str, float]]:
+def _evaluate(
+    returns: pd.DataFrame, config: StrategyConfig, folds: list[Fold], spec: SearchSpec, source: ScenarioSource
+) -> tuple[WalkForwardResult, dict[str, float]]:
     result = walk_forward(returns, config, folds, spec.settings, source)
     metrics = performance_metrics(result.path.returns, result.path.turnover, spec.settings.cash_rate)
     return result, metrics
 
 
-def _ranking_row(label: str, strategy: str, role: str, score: float, validation_sharpe: float,
-                 metrics: dict[str, float]) -> dict[str, Any]:
-    return {"strategy": label, "type": strategy, "role": role, "validation_score": score,
-            "validation_sharpe": validation_sharpe, **{f"holdout_{k}": v for k, v in metrics.items()}}
+def _ranking_row(
+    label: str, strategy: str, role: str, score: float, validation_sharpe: float, metrics: dict[str, float]
+) -> dict[str, Any]:
+    return {
+        "strategy": label,
+        "type": strategy,
+        "role": role,
+        "validation_score": score,
+        "validation_sharpe": validation_sharpe,
+        **{f"holdout_{k}": v for k, v in metrics.items()},
+    }
 
 
 def search_strategies(
@@ -294,11 +324,19 @@ def search_strategies(
     _check_returns(returns)
     spec.settings.constraints.check_feasible(returns.shape[1])
     validation_folds, holdout_folds, periods = _periods(returns, spec)
-    source = ScenarioSource(spec.scenario_kind, spec.scenario_paths, spec.scenario_steps, spec.scenario_seconds,
-                            Path(scenario_store) if scenario_store else None, spec.seed, stop)
+    source = ScenarioSource(
+        spec.scenario_kind,
+        spec.scenario_paths,
+        spec.scenario_steps,
+        spec.scenario_seconds,
+        Path(scenario_store) if scenario_store else None,
+        spec.seed,
+        stop,
+    )
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    study = optuna.create_study(direction="maximize", sampler=optuna.samplers.TPESampler(seed=spec.seed),
-                                storage=storage)
+    study = optuna.create_study(
+        direction="maximize", sampler=optuna.samplers.TPESampler(seed=spec.seed), storage=storage
+    )
     evaluated: dict[str, tuple[StrategyConfig, WalkForwardResult, dict[str, float], float]] = {}
     started = time.perf_counter()
     stopped = False
@@ -325,9 +363,13 @@ def search_strategies(
             continue
         study.tell(trial, value)
         best = study.best_trial
-        progress = Progress(number + 1, spec.trials, f"trial {number + 1}: {trial.user_attrs['label']}",
-                            {"score": value, "best_score": float(best.value)},
-                            elapsed_s=time.perf_counter() - started)
+        progress = Progress(
+            number + 1,
+            spec.trials,
+            f"trial {number + 1}: {trial.user_attrs['label']}",
+            {"score": value, "best_score": float(best.value)},
+            elapsed_s=time.perf_counter() - started,
+        )
         if should_stop(progress, on_progress, stop):
             stopped = number + 1 < spec.trials
             break
@@ -335,38 +377,74 @@ def search_strategies(
     complete = [t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE]
     if not complete:
         raise InputError("no trial finished; loosen the constraints or allow more strategy types")
-    return _finish(returns, spec, benchmark, study, evaluated, holdout_folds, periods, source, seconds, stopped)
+    return _finish(
+        returns, spec, benchmark, study, evaluated, holdout_folds, periods, source, seconds, stopped
+    )
 
 
 def _trials_frame(study: optuna.Study) -> pd.DataFrame:
     rows = []
     for t in study.trials:
         if t.state != optuna.trial.TrialState.COMPLETE:
-            rows.append({"trial": t.number, "strategy": t.params.get("strategy"), "label": "", "score": np.nan,
-                         "state": t.state.name})
+            rows.append(
+                {
+                    "trial": t.number,
+                    "strategy": t.params.get("strategy"),
+                    "label": "",
+                    "score": np.nan,
+                    "state": t.state.name,
+                }
+            )
             continue
-        rows.append({"trial": t.number, "strategy": t.params["strategy"], "label": t.user_attrs["label"],
-                     "score": t.value, "state": "COMPLETE",
-                     **{f"validation_{k}": v for k, v in t.user_attrs["metrics"].items()}})
+        rows.append(
+            {
+                "trial": t.number,
+                "strategy": t.params["strategy"],
+                "label": t.user_attrs["label"],
+                "score": t.value,
+                "state": "COMPLETE",
+                **{f"validation_{k}": v for k, v in t.user_attrs["metrics"].items()},
+            }
+        )
     return pd.DataFrame(rows)
 
 
-def _finish(returns: pd.DataFrame, spec: SearchSpec, benchmark: pd.Series | None, study: optuna.Study,
-            evaluated: dict, holdout_folds: list[Fold], periods: dict[str, str], source: ScenarioSource,
-            seconds: float, stopped: bool) -> SearchResult:
-    ranked = sorted(evaluated.values(), key=lambda item: -item[3])[: spec.top]
+def _finish(
+    returns: pd.DataFrame,
+    spec: SearchSpec,
+    benchmark: pd.Series | None,
+    study: optuna.Study,
+    evaluated: dict,
+    holdout_folds: list[Fold],
+    periods: dict[str, str],
+    source: ScenarioSource,
+    seconds: float,
+    stopped: bool,
+) -> SearchResult:
+    ranked, labels = [], set()
+    for item in sorted(evaluated.values(), key=lambda item: -item[3]):
+        if describe(item[0]) not in labels and len(ranked) < spec.top:  # near-equal floats share a label
+            ranked.append(item)
+            labels.add(describe(item[0]))
     chosen, chosen_validation = ranked[0][0], ranked[0][1]
     complete = [t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE]
     daily = chosen_validation.path.returns
-    dsr = deflated_sharpe_ratio(_daily_sharpe(daily), [t.user_attrs["daily_sharpe"] for t in complete], len(daily),
-                                float(stats.skew(daily)), float(stats.kurtosis(daily, fisher=False)))
+    dsr = deflated_sharpe_ratio(
+        _daily_sharpe(daily),
+        [t.user_attrs["daily_sharpe"] for t in complete],
+        len(daily),
+        float(stats.skew(daily)),
+        float(stats.kurtosis(daily, fisher=False)),
+    )
     holdout: dict[str, WalkForwardResult] = {}
     rows = []
     equal = build_config("equal_weight", {"rebalance": "monthly"})
     carried = [(c, "searched", s, m["sharpe"]) for c, _, m, s in ranked]
     if all(repr(c) != repr(equal) for c, *_ in carried):  # equal weight is always shown, for reference
-        eq_validation = evaluated.get(repr(equal)) or (None, *_evaluate(returns, equal, chosen_validation.folds,
-                                                                        spec, source))
+        eq_validation = evaluated.get(repr(equal)) or (
+            None,
+            *_evaluate(returns, equal, chosen_validation.folds, spec, source),
+        )
         carried.append((equal, "reference", spec.goal.score(eq_validation[2]), eq_validation[2]["sharpe"]))
     for config, role, score, validation_sharpe in carried:
         result, metrics = _evaluate(returns, config, holdout_folds, spec, source)
@@ -377,9 +455,29 @@ def _finish(returns: pd.DataFrame, spec: SearchSpec, benchmark: pd.Series | None
     if benchmark is not None:
         days = holdout[describe(chosen)].path.returns.index
         bench = benchmark.reindex(days).fillna(0.0)
-        rows.append(_ranking_row(str(benchmark.name or "benchmark"), "benchmark", "reference", np.nan, np.nan,
-                                 performance_metrics(bench, None, spec.settings.cash_rate)))
+        rows.append(
+            _ranking_row(
+                str(benchmark.name or "benchmark"),
+                "benchmark",
+                "reference",
+                np.nan,
+                np.nan,
+                performance_metrics(bench, None, spec.settings.cash_rate),
+            )
+        )
     ranking = pd.DataFrame(rows)
     ranking.insert(0, "rank", [*range(1, len(carried) + 1), *([0] if benchmark is not None else [])])
-    return SearchResult(ranking, _trials_frame(study), chosen, holdout, bench, chosen_validation, dsr, periods,
-                        spec, seconds, stopped, list(source.notes))
+    return SearchResult(
+        ranking,
+        _trials_frame(study),
+        chosen,
+        holdout,
+        bench,
+        chosen_validation,
+        dsr,
+        periods,
+        spec,
+        seconds,
+        stopped,
+        list(source.notes),
+    )

@@ -56,15 +56,27 @@ class UniverseSpec:
 
 UNIVERSES: dict[str, UniverseSpec] = {
     "stocks5": UniverseSpec(
-        ("aapl", "ibm", "msft", "goog", "fb"), "2000-01-01", "2013-12-31", True, "sp500",
+        ("aapl", "ibm", "msft", "goog", "fb"),
+        "2000-01-01",
+        "2013-12-31",
+        True,
+        "sp500",
         "Five US stocks 2000-2013 (AAPL, IBM, MSFT; GOOG from 2004, FB from 2012)",
     ),
     "indices": UniverseSpec(
-        ("sp500", "nasdaq", "wti"), "1999-01-01", "2018-12-31", False, "sp500",
+        ("sp500", "nasdaq", "wti"),
+        "1999-01-01",
+        "2018-12-31",
+        False,
+        "sp500",
         "S&P 500 + NASDAQ + WTI crude 1999-2018",
     ),
     "stocks3": UniverseSpec(
-        ("aapl", "ibm", "msft"), "2000-01-01", "2013-12-31", False, "sp500",
+        ("aapl", "ibm", "msft"),
+        "2000-01-01",
+        "2013-12-31",
+        False,
+        "sp500",
         "Three US stocks 2000-2013 (AAPL, IBM, MSFT)",
     ),
 }
@@ -117,10 +129,10 @@ def check_prices(prices: pd.DataFrame, min_days: int = 260) -> None:
             raise InputError(f"asset {name!r} has no prices at all")
         holes = np.flatnonzero(~finite[seen[0] :, column])
         if len(holes):
-            day = prices.index[seen[0] + holes[0]]
+            day = pd.Timestamp(prices.index[seen[0] + holes[0]])
             raise InputError(
                 f"asset {name!r} has {len(holes)} missing price(s) after its first price, first on "
-                f"{getattr(day, 'date', lambda: day)()}; fill them or drop those rows before testing strategies"
+                f"{day.date()}; fill them or drop those rows before testing strategies"
             )
         listed = values[seen[0] :, column]
         if np.ptp(listed) == 0:

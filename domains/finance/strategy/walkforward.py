@@ -148,8 +148,9 @@ class WalkForwardResult:
     path: BacktestPath
 
 
-def _context(returns: pd.DataFrame, fold: Fold, settings: BacktestSettings,
-              source: ScenarioSource | None) -> FitContext:
+def _context(
+    returns: pd.DataFrame, fold: Fold, settings: BacktestSettings, source: ScenarioSource | None
+) -> FitContext:
     if source is None:
         return FitContext(settings.constraints.max_weight, settings.constraints.long_only)
 
@@ -185,7 +186,9 @@ def walk_forward(
         strategy = build_strategy(config).fit(train, _context(returns, fold, settings, scenarios))
         path = run_backtest(returns, strategy, fold.test, settings, holdings)
         # Holdings drift overnight into the next fold: start it from the last day's drifted weights.
-        last = path.weights.iloc[-1].to_numpy() * (1 + np.nan_to_num(np.expm1(returns.iloc[fold.test_stop - 1].to_numpy())))
+        last = path.weights.iloc[-1].to_numpy() * (
+            1 + np.nan_to_num(np.expm1(returns.iloc[fold.test_stop - 1].to_numpy()))
+        )
         holdings = last / (1 + path.gross.iloc[-1])
         paths.append(path)
     return WalkForwardResult(config, folds, BacktestPath.concat(paths))

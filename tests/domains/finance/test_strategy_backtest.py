@@ -69,7 +69,9 @@ def test_costs_reduce_returns_by_turnover_times_rate_on_a_constructed_case() -> 
     returns = pd.DataFrame(np.log1p(simple), index=index, columns=["up", "down"])
     strategy = FixedWeights({"up": 0.5, "down": 0.5}, ["up", "down"], rebalance="daily")
     free = run_backtest(returns, strategy, range(1, days), BacktestSettings(0.0, 0.0))
-    costly = run_backtest(returns, strategy, range(1, days), BacktestSettings(commission_bps=10, slippage_bps=5))
+    costly = run_backtest(
+        returns, strategy, range(1, days), BacktestSettings(commission_bps=10, slippage_bps=5)
+    )
     rate = 15 / 1e4
     np.testing.assert_allclose(costly.gross, free.returns)
     assert costly.turnover.iloc[0] == pytest.approx(1.0)  # from cash into the portfolio
@@ -80,7 +82,9 @@ def test_costs_reduce_returns_by_turnover_times_rate_on_a_constructed_case() -> 
 
 def test_cash_earns_the_cash_rate_and_metrics_are_consistent() -> None:
     returns = synthetic_returns(days=300, assets=2)
-    strategy = build_strategy(build_config("vol_target", {"window": 20, "target_vol": 0.05})).fit(returns.to_numpy())
+    strategy = build_strategy(build_config("vol_target", {"window": 20, "target_vol": 0.05})).fit(
+        returns.to_numpy()
+    )
     path = run_backtest(returns, strategy, range(21, 300), BacktestSettings(0, 0, cash_rate=0.05))
     invested = path.weights.sum(axis=1)
     assert (invested < 1).all() and (invested > 0).all()
@@ -95,7 +99,9 @@ def test_cash_earns_the_cash_rate_and_metrics_are_consistent() -> None:
 @pytest.mark.parametrize("scheme", ["rolling", "expanding"])
 @pytest.mark.parametrize("embargo", [0, 5])
 def test_walk_forward_windows_never_overlap_test_data(scheme: str, embargo: int) -> None:
-    folds = make_folds(1500, train_days=300, test_days=200, start=400, stop=1500, scheme=scheme, embargo=embargo)
+    folds = make_folds(
+        1500, train_days=300, test_days=200, start=400, stop=1500, scheme=scheme, embargo=embargo
+    )
     covered: set[int] = set()
     for fold in folds:
         assert fold.train_stop + embargo <= fold.test_start
@@ -117,10 +123,14 @@ def test_walk_forward_refuses_folds_that_train_on_test_days() -> None:
 
 def test_constraints_cap_weights_and_turnover() -> None:
     current = np.array([0.0, 0.0, 0.0])
-    capped = apply_constraints(np.array([0.8, 0.2, 0.0]), current, Constraints(max_weight=0.5, turnover_cap=0.4))
+    capped = apply_constraints(
+        np.array([0.8, 0.2, 0.0]), current, Constraints(max_weight=0.5, turnover_cap=0.4)
+    )
     assert np.abs(capped - current).sum() == pytest.approx(0.4)
     assert capped.max() <= 0.5
-    shorted = apply_constraints(np.array([0.9, -0.9, 0.2]), current, Constraints(long_only=False, max_weight=0.6))
+    shorted = apply_constraints(
+        np.array([0.9, -0.9, 0.2]), current, Constraints(long_only=False, max_weight=0.6)
+    )
     assert np.abs(shorted).sum() <= 1 + 1e-12 and shorted[1] < 0
 
 
@@ -143,7 +153,8 @@ def test_staggered_listing_gets_no_weight_before_enough_history() -> None:
     returns = strategy_returns(universe.prices)
     goog_first = returns["goog"].first_valid_index()
     strategy = build_strategy(build_config("min_variance", {"window": 126})).fit(
-        returns.loc[: goog_first].to_numpy()[:-1])
+        returns.loc[:goog_first].to_numpy()[:-1]
+    )
     assert strategy.weights(np.empty((0, 5)))[3] == 0.0  # goog: not listed in the training window
     assert strategy.weights(np.empty((0, 5))).sum() == pytest.approx(1.0)
 
@@ -153,8 +164,10 @@ def test_staggered_listing_gets_no_weight_before_enough_history() -> None:
     [
         (lambda p: p[["a0"]], "at least two assets"),
         (lambda p: p.assign(a1=42.0), "constant price"),
-        (lambda p: p.assign(a2=p["a2"].where((p.index < p.index[100]) | (p.index > p.index[110]))),
-         "missing price"),
+        (
+            lambda p: p.assign(a2=p["a2"].where((p.index < p.index[100]) | (p.index > p.index[110]))),
+            "missing price",
+        ),
         (lambda p: p.assign(a0=-p["a0"]), "positive"),
     ],
     ids=["one asset", "constant prices", "NaN run", "negative prices"],

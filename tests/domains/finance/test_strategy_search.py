@@ -18,8 +18,17 @@ FAST = ("equal_weight", "min_variance", "risk_parity", "ma_trend", "momentum", "
 
 
 def _spec(**changes: object) -> SearchSpec:
-    base = {"trials": 10, "strategies": FAST, "train_days": 250, "test_days": 126, "holdout": 0.35, "top": 3,
-            "scenario_kind": "garch", "scenario_paths": 200, "seed": 0}
+    base = {
+        "trials": 10,
+        "strategies": FAST,
+        "train_days": 250,
+        "test_days": 126,
+        "holdout": 0.35,
+        "top": 3,
+        "scenario_kind": "garch",
+        "scenario_paths": 200,
+        "seed": 0,
+    }
     return SearchSpec(**{**base, **changes})  # type: ignore[arg-type]
 
 
@@ -71,8 +80,9 @@ def test_search_stops_cleanly_with_the_trials_so_far() -> None:
         if progress.step >= 3:
             stop.set()
 
-    result = search_strategies(returns, _spec(trials=50, strategies=("equal_weight", "momentum")), None,
-                               on_progress, stop)
+    result = search_strategies(
+        returns, _spec(trials=50, strategies=("equal_weight", "momentum")), None, on_progress, stop
+    )
     assert result.stopped and len(result.trials) == 3
 
 
