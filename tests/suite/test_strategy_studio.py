@@ -29,7 +29,7 @@ def test_page_generates_strategies_and_records_a_run(app: AppTest, aigc_home: Pa
     assert not app.exception, app.exception
     assert not app.error, [e.value for e in app.error]
     assert [s.value for s in app.subheader] == ["Run 1: strategy search"]
-    ranking = app.dataframe(key="strategy-studio.ranking").value
+    ranking = next(d.value for d in app.dataframe if "Strategy" in d.value.columns)
     assert {"Strategy", "Sharpe", "Max DD %", "CAGR %"} <= set(ranking.columns)
     assert "buy-and-hold sp500" in set(ranking["Strategy"])
     downloads = {d.proto.label for d in app.get("download_button")}
