@@ -252,8 +252,9 @@ def render_outcome(page_id: str, workspace: Workspace, outcome: StrategyOutcome)
                 f"{len(outcome.memo.removed)} sentence(s) of the model's draft were dropped: they held "
                 "numbers that are not in the fact table."
             )
-    columns = st.columns(len(DOWNLOADS))
-    for column, name in zip(columns, DOWNLOADS, strict=True):
+    columns = st.columns(3)
+    for number, name in enumerate(DOWNLOADS):
+        column = columns[number % 3]
         path = workspace.artifact_path(outcome.run_id, name)
         mime = (
             "text/html" if name.endswith(".html") else "text/markdown" if name.endswith(".md") else "text/csv"
@@ -264,4 +265,5 @@ def render_outcome(page_id: str, workspace: Workspace, outcome: StrategyOutcome)
             file_name=f"run{outcome.run_id}-{name}",
             mime=mime,
             key=f"{page_id}.download.{outcome.run_id}.{name}",
+            on_click="ignore",  # a download needs no rerun (the results stay as they are)
         )
