@@ -11,12 +11,14 @@ scenarios from the generative path model (``BENCH_STRATEGY_SCENARIO_STEPS`` trai
 from __future__ import annotations
 
 import os
+import sys
 import time
 
 from domains.finance.strategy.candidates import build_config, build_strategy
 from domains.finance.strategy.portfolio_backtest import BacktestSettings, run_backtest
 from domains.finance.strategy.search import SearchSpec, search_strategies
 from domains.finance.strategy.universe import benchmark_returns, load_universe, strategy_returns
+from shared_models.progress import Progress
 from tests.benchmarks import Figure
 
 TRIALS = int(os.environ.get("BENCH_STRATEGY_TRIALS", 200))
@@ -37,11 +39,20 @@ def _backtest_speed(returns) -> float:  # type: ignore[no-untyped-def]
     return 2 * len(days) / 252 / seconds
 
 
+def _report(progress: Progress) -> None:
+    if progress.step % 10 == 0:
+        print(
+            f"  {progress.step}/{progress.total} trials, {progress.elapsed_s:.0f}s",
+            file=sys.stderr,
+            flush=True,
+        )
+
+
 def _universe(name: str, label: str) -> list[Figure]:
     universe = load_universe(name)
     returns = strategy_returns(universe.prices)
     spec = SearchSpec(trials=TRIALS, scenario_steps=SCENARIO_STEPS)
-    result = search_strategies(returns, spec, benchmark_returns(universe))
+    result = search_strategies(returns, spec, benchmark_returns(universe), on_progress=_report)
     chosen = result.ranking.iloc[0]
     equal = result.ranking[result.ranking["type"] == "equal_weight"].iloc[0]
     bench = result.ranking[result.ranking["type"] == "benchmark"].iloc[0]
