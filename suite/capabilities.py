@@ -122,4 +122,12 @@ CAPABILITIES: tuple[Capability, ...] = (
         icon=":material/architecture:",
         summary="Grow the stiffest part for a material budget from loads, supports and keep-outs; print it.",
     ),
+    Capability(
+        id="strategy-studio",
+        title="Strategy Studio",
+        section="Finance",
+        page="pages/strategy_studio.py",
+        icon=":material/insights:",
+        summary="Search investment strategies walk-forward, test them on a holdout and get a fact-checked memo.",
+    ),
 )

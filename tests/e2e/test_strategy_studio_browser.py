@@ -1,0 +1,46 @@
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from playwright.sync_api import Page, expect
+
+from tests.e2e.conftest import StreamlitServer, screenshot
+
+SEARCH_TIMEOUT_MS = 600_000  # generous: two shared cores
+
+
+def test_strategy_studio_search_memo_and_downloads(page: Page, streamlit_server: StreamlitServer) -> None:
+    page.goto(streamlit_server.url)
+    page.get_by_role("link", name="Strategy Studio").click()
+    expect(page.get_by_role("heading", name="Strategy Studio")).to_be_visible(timeout=60_000)
+
+    page.get_by_text("Search options").click()
+    trials = page.get_by_label("Trials")
+    trials.fill("6")
+    trials.press("Enter")
+    # GARCH-t scenarios for min CVaR keep the test short (the generative model trains once per fold).
+    page.get_by_test_id("stSelectbox").filter(has_text="Min-CVaR scenarios").click()
+    page.get_by_role("option", name="garch").click()
+    # The language model's commentary is covered by a unit test; here the memo is the checked template.
+    page.get_by_text("Let the language model write a commentary").click()
+    page.get_by_role("button", name="Generate strategies").click()
+    expect(page.get_by_role("button", name="Stop")).to_be_visible(timeout=60_000)  # live progress
+    expect(page.get_by_role("heading", name=re.compile(r"Run \d+: strategy search"))).to_be_visible(
+        timeout=SEARCH_TIMEOUT_MS
+    )
+    ranking = page.get_by_test_id("stDataFrame").first
+    expect(ranking.locator("td", has_text="buy-and-hold sp500").first).to_be_attached()
+    expect(page.get_by_text("Not investment advice").first).to_be_visible()
+    expect(page.get_by_role("heading", name="Fact table")).to_be_visible()
+    with page.expect_download(timeout=60_000) as download:
+        page.get_by_role("button", name="Download ranking.csv").click()
+    header = Path(download.value.path()).read_text(encoding="utf-8").splitlines()[0]
+    assert header.startswith("rank,strategy,type,role")
+    with page.expect_download(timeout=60_000) as memo:
+        page.get_by_role("button", name="Download memo.html").click()
+    assert "Not investment advice" in Path(memo.value.path()).read_text(encoding="utf-8")
+    heading = page.get_by_role("heading", name=re.compile(r"Run \d+: strategy search"))
+    heading.evaluate("element => element.scrollIntoView({block: 'start'})")
+    page.wait_for_timeout(1500)  # let the charts paint before the README screenshot
+    screenshot(page, "strategy_studio")
