@@ -1,0 +1,1 @@
+"""Entertainment: virtual characters and script writing."""
