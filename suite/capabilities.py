@@ -66,4 +66,12 @@ CAPABILITIES: tuple[Capability, ...] = (
         icon=":material/chat:",
         summary="Chat with the local language model or your own endpoint; train a small GPT on your text.",
     ),
+    Capability(
+        id="character-design",
+        title="Character Design",
+        section="Creative & Entertainment",
+        page="pages/character_design.py",
+        icon=":material/face:",
+        summary="Pixel-art characters with the look you pick: vary and blend them, and get a card to pitch.",
+    ),
 )

@@ -19,11 +19,11 @@ from types import ModuleType
 
 from shared_models import __version__
 from shared_models.exceptions import SuiteError
-from suite.commands import lab, runs, serve, text
+from suite.commands import characters, lab, runs, serve, text
 
 __all__ = ["COMMAND_GROUPS", "build_parser", "main"]
 
-COMMAND_GROUPS: tuple[ModuleType, ...] = (runs, serve, lab, text)
+COMMAND_GROUPS: tuple[ModuleType, ...] = (runs, serve, lab, text, characters)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -56,6 +56,11 @@ COLOURS = (
 OUTFIT_WORDS = "tunic|armour|armor|robe|robes|cloak|clothes|outfit|coat|dress|uniform"
 HAIR_WORDS = "hair|locks|mane|curls|braids?|ponytail"
 STYLE_WORDS = "long|short|spiky|curly|wild|flowing|messy|cropped|straight|wavy|tousled"
+KINDS = r"tunic|armou?r|robes?"
+SAME_WORD = {"blond": "blonde", "armor": "armour", "robes": "robe"}
+WEARING = (
+    r"(?:wears?|wearing|wore|worn|dons?|donned|donning|(?:pulled|pulls|puts?) on|(?:dressed|clad|clothed) in)"
+)
 OUTFIT_NOUN = {"tunic": "tunic", "armour": "armour", "robe": "robe"}
 HAIR_STYLE_WORDS = {"short": "short", "long": "long", "spiky": "spiky"}
 ACCESSORY_PHRASE = {"none": "", "hat": "a wide-brimmed hat", "glasses": "round glasses"}
@@ -153,7 +158,7 @@ def _fix(text: str, pattern: str, truth: str, what: str, corrections: list[str])
 
     def replace(match: re.Match[str]) -> str:
         found = match.group(group)
-        if found.lower() == truth.lower() or (found.lower(), truth) in {("blond", "blonde")}:
+        if SAME_WORD.get(found.lower(), found.lower()) == truth.lower():
             return match.group(0)
         corrections.append(f"{what}: '{found}' -> '{truth}'")
         start, end = match.span(group)
@@ -174,11 +179,11 @@ def agree_with_picture(text: str, attributes: dict[str, str], corrections: list[
         (rf"\b(?:hair|locks)\s+(?:is|are|was|of)\s+({COLOURS})\b", hair, "hair colour"),
         (rf"\b({COLOURS})(\s+(?:{OUTFIT_WORDS}))\b", cloth, "outfit colour"),
         (
-            rf"\b(?:wears?|wearing|wore|dressed in|clad in)\s+(?:an?\s+|his\s+|her\s+|their\s+)?"
-            rf"(?:(?:{COLOURS})\s+)?(tunic|armou?r|robes?)\b",
+            rf"\b{WEARING}\s+(?:an?\s+|his\s+|her\s+|their\s+)?(?:(?:{COLOURS})\s+)?({KINDS})\b",
             outfit,
             "outfit",
         ),
+        (rf"\b(?:{COLOURS})\s+({KINDS})\b", outfit, "outfit"),
     ]
     for pattern, truth, what in rules:
         text = _fix(text, pattern, truth, what, corrections)

@@ -34,7 +34,7 @@ from shared_models.exceptions import InputError, SuiteError
 from shared_models.gan import GAN, GANConfig, GANTask
 from shared_models.metrics import ClassifierConfig, FeatureClassifier
 from shared_models.progress import ProgressCallback
-from shared_models.store import ModelCard, get_or_train
+from shared_models.store import ModelCard, get_or_train, spec_key
 from shared_models.trainer import Batch, TrainConfig, TrainingTask, seed_everything, train
 from shared_models.vae import VAE, VAEConfig, VAETask
 
@@ -48,6 +48,7 @@ __all__ = [
     "character_set",
     "get_attribute_classifier",
     "get_character_model",
+    "has_stored_model",
     "predict_codes",
     "train_character_model",
 ]
@@ -280,3 +281,8 @@ def get_attribute_classifier(
 
     model, card, _ = get_or_train(spec, store_root, fit)
     return model, dict(card.metrics["held_out_accuracy"])  # type: ignore[return-value]
+
+
+def has_stored_model(spec: CharacterModelSpec, store_root: str | Path) -> bool:
+    """Whether the generator for ``spec`` is already in the store (so using it trains nothing)."""
+    return (Path(store_root) / spec_key(spec) / "card.json").is_file()
