@@ -34,7 +34,7 @@ def register(commands: Any) -> None:
     gen.add_argument("--out", type=Path, default=Path("sheet.png"), help="sprite sheet PNG to write")
     gen.add_argument("--seed", type=int, default=0)
     gen.add_argument("--model", choices=list(GENERATOR_KINDS), default="cvae")
-    gen.add_argument("--steps", type=int, help="training steps on first use (default 600 cVAE, 3000 cGAN)")
+    gen.add_argument("--steps", type=int, help="training steps on first use (default 1500 cVAE, 3000 cGAN)")
     gen.add_argument("--brief", help="write a character card for the first character from this brief")
     gen.add_argument("--card", type=Path, help="where to write the card JSON (with --brief)")
     gen.add_argument("--pitch", type=Path, help="where to write the HTML pitch sheet (with --brief)")
@@ -47,7 +47,7 @@ def generate_command(args: argparse.Namespace) -> int:
     if (args.card or args.pitch) and not args.brief:
         raise InputError("--card and --pitch need --brief (what the character is about)")
     chosen = {name: getattr(args, name) for name in ATTRIBUTES if getattr(args, name)}
-    steps = args.steps or (600 if args.model == "cvae" else 3000)
+    steps = args.steps or (1500 if args.model == "cvae" else 3000)
     spec = CharacterModelSpec(model=args.model, steps=steps)
     workspace = Workspace.from_env()
     progress = TerminalProgress()

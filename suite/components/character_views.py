@@ -29,7 +29,7 @@ __all__ = [
 ]
 
 ANY = "any"
-DEFAULT_STEPS = {"cvae": 600, "cgan": 3000}
+DEFAULT_STEPS = {"cvae": 1500, "cgan": 3000}
 
 
 def label(name: str) -> str:

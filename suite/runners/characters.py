@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from domains.entertainment.characters.card import CharacterCard, write_card
+from domains.entertainment.characters.card import CharacterCard, check_brief, write_card
 from domains.entertainment.characters.export import card_json, pitch_sheet_html, png_bytes, sprite_sheet
 from domains.entertainment.characters.models import (
     CharacterModel,
@@ -150,7 +150,9 @@ def card_and_record(
     Returns:
         ``(run id, card, pitch sheet HTML)``.
     """
-    params = {"attributes": attributes, "brief": brief[:2000], "lm": lm.describe(), "seed": seed}
+    attributes = check_attributes(attributes, complete=True)
+    brief = check_brief(brief)  # a bad brief is refused before any run is recorded
+    params = {"attributes": attributes, "brief": brief, "lm": lm.describe(), "seed": seed}
     with workspace.start_run(CARD_CAPABILITY, params) as run:
         card = write_card(lm, attributes, brief, seed=seed)
         pitch = pitch_sheet_html(card, portrait, extras)

@@ -79,6 +79,7 @@ class CharacterModelSpec:
         data_seed: Seed of the training set.
         latent_dim: Size of z (None: 16 for the cVAE, 32 for the cGAN).
         width: Base channel count of the networks.
+        lr: Learning rate (None: 1e-3 for the cVAE, 2e-4 for the cGAN).
         seed: Seeds initialisation, batches and noise.
     """
 
@@ -88,7 +89,8 @@ class CharacterModelSpec:
     dataset_size: int = 4096
     data_seed: int = 0
     latent_dim: int | None = None
-    width: int = 32
+    width: int = 16
+    lr: float | None = None
     seed: int = 0
 
     def __post_init__(self) -> None:
@@ -115,6 +117,7 @@ def _build(spec: CharacterModelSpec) -> tuple[CharacterModel, TrainingTask]:
                 latent_dim=spec.latent_dim or 16,
                 attr_dim=ATTRIBUTE_DIM,
                 width=spec.width,
+                lr=spec.lr or 1e-3,
             )
         )
         return vae, VAETask(vae, seed=spec.seed, preview_count=16)
@@ -125,6 +128,8 @@ def _build(spec: CharacterModelSpec) -> tuple[CharacterModel, TrainingTask]:
             latent_dim=spec.latent_dim or 32,
             attr_dim=ATTRIBUTE_DIM,
             width=spec.width,
+            lr_g=spec.lr or 2e-4,
+            lr_d=spec.lr or 2e-4,
         )
     )
     return gan, GANTask(gan, seed=spec.seed, preview_count=16)
@@ -228,7 +233,7 @@ class _MultiHeadTask(TrainingTask):
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()  # type: ignore[union-attr]
         self.optimizer.step()
-        return {"loss": float(loss)}
+        return {"loss": loss.item()}  # type: ignore[union-attr]
 
 
 @torch.no_grad()

@@ -72,6 +72,7 @@ HAIR = {
 CLOTH = {"red": (178, 36, 48), "green": (44, 138, 58), "blue": (36, 66, 168), "purple": (122, 56, 162)}
 TROUSERS, BOOTS, BELT, BUCKLE = (72, 62, 56), (42, 30, 24), (96, 62, 30), (210, 180, 60)
 HAT, FRAME, EYE, BROW, MOUTH = (84, 96, 72), (24, 24, 28), (20, 20, 34), (46, 32, 28), (128, 30, 36)
+BLUSH = (236, 118, 140)
 
 
 @dataclass
@@ -131,7 +132,7 @@ def attribute_vectors(codes: torch.Tensor) -> torch.Tensor:
 
 Colour = tuple[int, int, int] | str  # an RGB triple, or a slot filled per sprite ("skin", "hair", ...)
 SLOTS = ("skin", "hair", "cloth", "cloth_light", "trousers")
-FIXED = (BOOTS, BELT, BUCKLE, HAT, FRAME, EYE, BROW, MOUTH)
+FIXED = (BOOTS, BELT, BUCKLE, HAT, FRAME, EYE, BROW, MOUTH, BLUSH)
 # Index 0 is transparent, then the per-sprite slots, then the fixed colours.
 PALETTE_INDEX: dict[Colour, int] = {c: i + 1 for i, c in enumerate((*SLOTS, *FIXED))}
 
@@ -201,24 +202,28 @@ def _face(c: _Canvas, a: dict[str, str], col: dict[str, str]) -> None:
     c.rect(12, 9, 13, 10, EYE)
     c.rect(18, 9, 19, 10, EYE)
     expression = a["expression"]
-    if expression == "angry":  # brows slanting down to the nose, a frown
-        c.rect(11, 6, 12, 6, BROW)
-        c.rect(13, 7, 14, 7, BROW)
-        c.rect(17, 7, 18, 7, BROW)
-        c.rect(19, 6, 20, 6, BROW)
-        c.rect(14, 12, 17, 12, MOUTH)
-        c.dot(13, 13, MOUTH)
-        c.dot(18, 13, MOUTH)
-    elif expression == "happy":  # raised brows, a smile
+    # Expressions differ in several places (brows, mouth, cheeks): a 32-pixel face has little room,
+    # and a one-pixel difference is what generators blur away first.
+    if expression == "angry":  # thick brows slanting down to the nose, a wide frown
+        c.rect(11, 5, 12, 6, BROW)
+        c.rect(13, 6, 14, 7, BROW)
+        c.rect(17, 6, 18, 7, BROW)
+        c.rect(19, 5, 20, 6, BROW)
+        c.rect(13, 12, 18, 12, MOUTH)
+        c.rect(12, 13, 12, 14, MOUTH)
+        c.rect(19, 13, 19, 14, MOUTH)
+    elif expression == "happy":  # raised brows, an open smile, rosy cheeks
         c.rect(11, 6, 14, 6, BROW)
         c.rect(17, 6, 20, 6, BROW)
-        c.dot(13, 12, MOUTH)
-        c.dot(18, 12, MOUTH)
-        c.rect(14, 13, 17, 13, MOUTH)
-    else:
+        c.dot(12, 12, MOUTH)
+        c.dot(19, 12, MOUTH)
+        c.rect(13, 13, 18, 14, MOUTH)
+        c.rect(10, 12, 11, 13, BLUSH)
+        c.rect(20, 12, 21, 13, BLUSH)
+    else:  # level brows, a short straight mouth
         c.rect(11, 7, 14, 7, BROW)
         c.rect(17, 7, 20, 7, BROW)
-        c.rect(13, 13, 18, 13, MOUTH)
+        c.rect(14, 13, 17, 13, MOUTH)
 
 
 def _hair(c: _Canvas, a: dict[str, str], col: dict[str, str]) -> None:

