@@ -79,7 +79,7 @@ class CharacterModelSpec:
         data_seed: Seed of the training set.
         latent_dim: Size of z (None: 16 for the cVAE, 32 for the cGAN).
         width: Base channel count of the networks.
-        lr: Learning rate (None: 1e-3 for the cVAE, 2e-4 for the cGAN).
+        lr: Learning rate (None: 2e-3 for the cVAE, 2e-4 for the cGAN).
         seed: Seeds initialisation, batches and noise.
     """
 
@@ -117,7 +117,7 @@ def _build(spec: CharacterModelSpec) -> tuple[CharacterModel, TrainingTask]:
                 latent_dim=spec.latent_dim or 16,
                 attr_dim=ATTRIBUTE_DIM,
                 width=spec.width,
-                lr=spec.lr or 1e-3,
+                lr=spec.lr or 2e-3,
             )
         )
         return vae, VAETask(vae, seed=spec.seed, preview_count=16)
@@ -197,10 +197,10 @@ def get_character_model(
 class AttributeClassifierSpec:
     """Identifies the attribute classifier (its store key)."""
 
-    dataset_size: int = 4096
+    dataset_size: int = 2048
     data_seed: int = 1
     held_out: int = 1024
-    steps: int = 600
+    steps: int = 400
     batch_size: int = 64
     width: int = 32
     seed: int = 0
