@@ -17,10 +17,10 @@ def test_character_design_generates_characters_and_a_card(
 ) -> None:
     page.goto(streamlit_server.url)
     page.get_by_role("link", name="Character Design").click()
-    expect(page.get_by_role("heading", name="Character Design")).to_be_visible(timeout=60_000)
+    expect(page.get_by_role("heading", name="Character Design")).to_be_visible(timeout=180_000)
 
     page.get_by_label("Brief").fill("a grumpy blacksmith for a fantasy RPG")
-    page.get_by_test_id("stSelectbox").filter(has_text="Hair").first.click()
+    page.get_by_test_id("stSelectbox").filter(has=page.get_by_text("Hair", exact=True)).click()
     page.get_by_role("option", name="red", exact=True).click()
     page.get_by_test_id("stExpander").filter(has_text="Generator").click()
     slider = page.get_by_role("slider", name=re.compile("Training steps"))
