@@ -30,6 +30,8 @@ class VAEConfig:
         channels: 1 or 3.
         latent_dim: Size of z.
         num_classes: > 0 makes it a conditional VAE (label given to encoder and decoder).
+        attr_dim: > 0 (with num_classes 0) conditions on an attribute vector instead (e.g. several
+            one-hot attributes side by side); it enters the networks exactly where the one-hot label does.
         width: Base channel count.
         beta: Weight of the KL term (1 = the true ELBO).
         likelihood: ``"bernoulli"`` (binary / grey images) or ``"gaussian"`` (fixed ``sigma``).
@@ -40,6 +42,7 @@ class VAEConfig:
     channels: int = 1
     latent_dim: int = 16
     num_classes: int = 0
+    attr_dim: int = 0
     width: int = 32
     beta: float = 1.0
     likelihood: Literal["bernoulli", "gaussian"] = "bernoulli"
@@ -51,6 +54,15 @@ class VAEConfig:
         resolution_levels(self.image_size)  # validates the size
         if self.beta <= 0:
             raise InputError(f"beta must be positive, got {self.beta}")
+        if self.num_classes and self.attr_dim:
+            raise InputError(
+                "condition on a class label (num_classes) or an attribute vector (attr_dim), not both"
+            )
+
+    @property
+    def cond_width(self) -> int:
+        """Width of the condition vector fed to encoder and decoder (0: unconditional)."""
+        return self.num_classes or self.attr_dim
 
     @property
     def levels(self) -> tuple[int, int]:
@@ -64,7 +76,7 @@ class VAE(nn.Module):
         super().__init__()
         self.config = config
         start, steps = config.levels
-        k = config.num_classes
+        k = config.cond_width
         down: list[nn.Module] = []
         channels, out = config.channels + k, config.width
         for _ in range(steps):
@@ -94,17 +106,28 @@ class VAE(nn.Module):
     def num_classes(self) -> int:
         return self.config.num_classes
 
+    @property
+    def attr_dim(self) -> int:
+        return self.config.attr_dim
+
     def _one_hot(self, labels: torch.Tensor | None) -> torch.Tensor | None:
-        if not self.config.num_classes:
+        """The condition as a float vector: a one-hot label, or the attribute vector as given."""
+        if not self.config.cond_width:
             return None
         if labels is None:
-            raise InputError("a conditional VAE needs labels")
+            what = "labels" if self.config.num_classes else "attribute vectors"
+            raise InputError(f"a conditional VAE needs {what}")
+        if self.config.attr_dim:
+            return labels.float()  # (B, A)
         return F.one_hot(labels.long(), self.config.num_classes).float()  # (B, K)
 
     def encode(
         self, x: torch.Tensor, labels: torch.Tensor | None = None
     ) -> tuple[torch.Tensor, torch.Tensor]:
-        """Mean and log-variance of q(z|x, y): each ``(B, latent_dim)``."""
+        """Mean and log-variance of q(z|x, y): each ``(B, latent_dim)``.
+
+        ``labels`` are class indices ``(B,)``, or attribute vectors ``(B, attr_dim)`` when ``attr_dim``.
+        """
         y = self._one_hot(labels)
         if y is not None:
             x = torch.cat([x, y[:, :, None, None].expand(-1, -1, *x.shape[-2:])], dim=1)
@@ -150,12 +173,24 @@ class VAE(nn.Module):
 
     @torch.no_grad()
     def sample(
-        self, n: int, labels: torch.Tensor | None = None, temperature: float = 1.0, seed: int = 0
+        self,
+        n: int,
+        labels: torch.Tensor | None = None,
+        temperature: float = 1.0,
+        seed: int = 0,
+        attributes: torch.Tensor | None = None,
     ) -> GenerationOutput:
-        """Decode ``n`` draws of z ~ N(0, temperature^2 I); random labels if conditional and none given."""
+        """Decode ``n`` draws of z ~ N(0, temperature^2 I); random labels if conditional and none given.
+
+        An attribute-conditioned VAE (``attr_dim``) needs ``attributes``: ``(n, attr_dim)``.
+        """
         self.eval()
         generator = torch.Generator().manual_seed(seed)
         z = torch.randn(n, self.latent_dim, generator=generator) * temperature
+        if self.attr_dim:
+            if attributes is None:
+                raise InputError("this VAE is conditioned on attribute vectors: pass attributes")
+            return GenerationOutput(images=self.decode(z, attributes), latents=z)
         if self.num_classes and labels is None:
             labels = torch.randint(self.num_classes, (n,), generator=generator)
         return GenerationOutput(images=self.decode(z, labels), labels=labels, latents=z)
@@ -176,6 +211,15 @@ class VAETask(TrainingTask):
         self.random = torch.Generator().manual_seed(seed + 1)
         self.optimizer = torch.optim.Adam(model.parameters(), lr=model.config.lr)
         self.preview_count = preview_count
+        self._preview_attrs: torch.Tensor | None = None
+
+    def _cond(self, batch: Batch) -> torch.Tensor | None:
+        """The batch's condition: labels ``batch[1]``, or attribute vectors ``batch[2]`` (as in GANTask)."""
+        config = self.model.config
+        if config.attr_dim:
+            self._preview_attrs = batch[2][: self.preview_count]
+            return batch[2]
+        return batch[1] if config.num_classes else None
 
     def train_step(self, batch: Batch, step: int) -> dict[str, float]:
         model, config = self.model, self.model.config
@@ -183,7 +227,7 @@ class VAETask(TrainingTask):
         x = batch[0]
         if config.binarize:
             x = torch.bernoulli(x, generator=self.random)
-        terms = model.elbo_terms(x, batch[1] if config.num_classes else None, self.random)
+        terms = model.elbo_terms(x, self._cond(batch), self.random)
         loss = -(terms["log_lik"] - config.beta * terms["kl"]).mean()
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
@@ -192,6 +236,11 @@ class VAETask(TrainingTask):
 
     def preview(self) -> object:
         model = self.model
+        if model.attr_dim:
+            if self._preview_attrs is None:
+                return None
+            attrs = self._preview_attrs
+            return make_grid(model.sample(len(attrs), attributes=attrs, seed=0).images)
         if model.num_classes:
             per = max(1, self.preview_count // model.num_classes)
             labels = torch.arange(model.num_classes).repeat_interleave(per)

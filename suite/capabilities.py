@@ -130,4 +130,12 @@ CAPABILITIES: tuple[Capability, ...] = (
         icon=":material/insights:",
         summary="Search investment strategies walk-forward, test them on a holdout and get a fact-checked memo.",
     ),
+    Capability(
+        id="character-design",
+        title="Character Design",
+        section="Creative & Entertainment",
+        page="pages/character_design.py",
+        icon=":material/face:",
+        summary="Pixel-art characters with the look you pick: vary and blend them, and get a card to pitch.",
+    ),
 )

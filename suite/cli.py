@@ -19,11 +19,11 @@ from types import ModuleType
 
 from shared_models import __version__
 from shared_models.exceptions import SuiteError
-from suite.commands import chat, lab, part, recs, risk, runs, script, serve, strategy, text, topo
+from suite.commands import characters, chat, lab, part, recs, risk, runs, script, serve, strategy, text, topo
 
 __all__ = ["COMMAND_GROUPS", "build_parser", "main"]
 
-COMMAND_GROUPS: tuple[ModuleType, ...] = (runs, serve, lab, text, part, script, recs, chat, risk, topo, strategy)
+COMMAND_GROUPS: tuple[ModuleType, ...] = (runs, serve, lab, text, part, script, recs, chat, risk, topo, strategy, characters)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -31,6 +31,7 @@ VARIANTS = {
     ),
     "attr-gan-64-rgb": lambda: GAN(GANConfig(image_size=64, channels=3, latent_dim=8, attr_dim=5, **TINY)),
     "vae-28": lambda: VAE(VAEConfig(image_size=28, latent_dim=4, **TINY)),
+    "attr-vae-32-rgb": lambda: VAE(VAEConfig(image_size=32, channels=3, latent_dim=4, attr_dim=5, **TINY)),
     "cvae-32-rgb-gaussian": lambda: VAE(
         VAEConfig(image_size=32, channels=3, latent_dim=4, num_classes=3, likelihood="gaussian", **TINY)
     ),
