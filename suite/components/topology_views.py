@@ -226,6 +226,7 @@ def _downloads(page_id: str, outcome: TopologyOutcome, workspace: Workspace) -> 
             file_name=f"topology-run{outcome.run_id}-{name}",
             mime=mime,
             key=f"{page_id}.dl.{name}",
+            on_click="ignore",  # a download needs no rerun (the 3-D view would redraw)
         )
 
 
@@ -297,5 +298,6 @@ def render_study(page_id: str, job: BackgroundJob) -> bool:
         trials.to_csv(index=False).encode(),
         file_name="topology-trials.csv",
         key=f"{page_id}.dl_trials",
+        on_click="ignore",
     )
     return False

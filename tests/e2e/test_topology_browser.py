@@ -34,6 +34,8 @@ def test_topology_grows_an_mbb_beam_and_downloads_the_part(
     metric = page.get_by_test_id("stMetric")
     expect(metric.filter(has_text="Volume fraction")).to_contain_text("0.50", timeout=30_000)
     expect(metric.filter(has_text="Max von Mises")).to_contain_text("MPa", timeout=30_000)
+    page.wait_for_timeout(1500)  # let the density image and the 3-D part paint for the screenshot
+    screenshot(page, "topology")
     download = page.get_by_role("button", name="STL", exact=True)
     expect(download).to_be_visible(timeout=30_000)
     with page.expect_download(timeout=60_000) as info:
@@ -41,5 +43,3 @@ def test_topology_grows_an_mbb_beam_and_downloads_the_part(
     data = Path(info.value.path()).read_bytes()
     (triangles,) = struct.unpack("<I", data[80:84])  # binary STL: header, count, 50 bytes a triangle
     assert triangles > 100 and len(data) == 84 + 50 * triangles
-    page.wait_for_timeout(800)  # let the density image and the 3-D part paint for the screenshot
-    screenshot(page, "topology")
