@@ -266,11 +266,14 @@ def _parse_json(text: str, validator: Any) -> tuple[Any, str | None]:
     stripped = text.strip()
     # Prompted models wrap JSON in code fences or prose; take the first complete value in the text.
     starts = [i for i in (stripped.find("{"), stripped.find("[")) if i >= 0]
+    # strict=False: llama.cpp's schema grammar lets raw newlines and tabs into strings; they are
+    # harmless in the value, and rejecting them made every retry fail the same way.
+    decoder = json.JSONDecoder(strict=False)
     try:
         if not starts:
-            value = json.loads(stripped)
+            value = decoder.decode(stripped)
         else:
-            value, _ = json.JSONDecoder().raw_decode(stripped, min(starts))
+            value, _ = decoder.raw_decode(stripped, min(starts))
     except json.JSONDecodeError as exc:
         return None, f"it is not valid JSON ({exc.msg} at character {exc.pos})"
     errors = sorted(validator.iter_errors(value), key=lambda e: list(e.path))

@@ -190,6 +190,11 @@ def agree_with_picture(text: str, attributes: dict[str, str], corrections: list[
     return text
 
 
+def _one_line(value: Any) -> str:
+    """Model text with runs of whitespace (raw newlines included) collapsed to single spaces."""
+    return re.sub(r"\s+", " ", str(value)).strip()
+
+
 def write_card(
     lm: TextGenerator,
     attributes: dict[str, str],
@@ -219,10 +224,10 @@ def write_card(
     raw = lm.generate_json(CARD_SCHEMA, _prompt(attributes, brief), options, system=SYSTEM)
     corrections: list[str] = []
     fields = {
-        key: agree_with_picture(str(raw[key]).strip(), attributes, corrections)
+        key: agree_with_picture(_one_line(raw[key]), attributes, corrections)
         for key in ("name", "role", "backstory", "signature_line")
     }
-    traits = [agree_with_picture(str(t).strip(), attributes, corrections) for t in raw["personality_traits"]]
+    traits = [agree_with_picture(_one_line(t), attributes, corrections) for t in raw["personality_traits"]]
     return CharacterCard(
         **fields,
         personality_traits=traits,
