@@ -87,7 +87,7 @@ def test_memo_without_a_model_is_complete(result: SearchResult) -> None:
 
 def test_memo_from_the_local_language_model_holds_only_table_numbers(result: SearchResult) -> None:
     generator = build_text_generator(LMConfig(backend="local", engine="llama_cpp", n_ctx=2048, n_threads=2))
-    memo = write_memo(result, generator, seed=0, max_tokens=80)  # short: the machine is small and shared
+    memo = write_memo(result, generator, seed=0, max_tokens=40)  # short: the machine is small and shared
     assert "SmolLM2" in memo.model
     assert unverified_numbers(memo.markdown, memo.facts) == []
     assert all(n in set(_numbers(" ".join(memo.facts["value"]))) for n in _numbers(memo.markdown))
