@@ -9,8 +9,9 @@ from streamlit.testing.v1 import AppTest
 from domains.services.recommend import MODELS
 from suite.cli import main
 from suite.commands.recs import MODEL_NAMES
+from suite.components import recommender_views
 from suite.workspace import Workspace
-from tests.domains.services.recs_data import clustered_frame
+from tests.domains.services.recs_data import ScriptedLM, clustered_frame
 
 PAGE = "pages/recommender.py"
 TRAIN_TIMEOUT_S = 180  # demo data, two models, both fitted twice, on 2 shared cores
@@ -25,7 +26,12 @@ def test_cli_model_names_match_the_registry() -> None:
     assert set(MODEL_NAMES) == set(MODELS)
 
 
-def test_page_trains_compares_and_recommends_with_reasons(app: AppTest, aigc_home: Path) -> None:
+def test_page_trains_compares_and_recommends_with_reasons(
+    app: AppTest, aigc_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The real language core is exercised by the Text Lab tests; here a scripted one keeps it fast.
+    lm = ScriptedLM("A sharp pick for you. It won 7 Oscars in Paris.")
+    monkeypatch.setattr(recommender_views, "get_text_generator", lambda: lm)
     app.switch_page(PAGE).run()
     assert not app.exception
     assert any("Train and compare" in i.value for i in app.info)
@@ -42,6 +48,12 @@ def test_page_trains_compares_and_recommends_with_reasons(app: AppTest, aigc_hom
     assert {"Download metrics (CSV)", "Download recommendations (CSV)"} <= downloads
     similar = _frame(app, "similarity")
     assert len(similar) == 10 and similar["similarity"].is_monotonic_decreasing
+
+    app.button(key="recommender.copy").click().run()
+    assert [s.value for s in app.subheader][-1] == "Personalised copy"
+    pitches = [m.value for m in app.markdown if m.value.endswith("A sharp pick for you.")]
+    assert len(pitches) == 3 and pitches[0].startswith(f"**{recs['title'].iloc[0]}**")
+    assert any("Removed 1 sentence(s)" in c.value for c in app.caption)  # the invented Oscars and Paris
 
     app.radio(key="recommender.who").set_value("A new user").run()
     assert any("Pick a few items" in i.value for i in app.info)

@@ -7,6 +7,7 @@ import numpy as np
 import pandas as pd
 
 from domains.services.recommend import Interactions, build_interactions
+from shared_models.lm import Generation, GenerationOptions
 
 GENRES = ("Comedy", "Drama", "Horror")
 
@@ -37,3 +38,15 @@ def clustered_frame(users: int = 60, items: int = 30, seed: int = 0) -> tuple[pd
 def clustered_interactions() -> Interactions:
     frame, meta = clustered_frame()
     return build_interactions(frame, meta, min_user_items=3, min_item_users=2, name="clustered")
+
+
+class ScriptedLM:
+    """Stands in for the language core: returns a fixed answer and keeps the prompt it got."""
+
+    def __init__(self, answer: str) -> None:
+        self.answer = answer
+        self.prompts: list[tuple[str, str | None]] = []
+
+    def generate(self, prompt: str, options: GenerationOptions | None = None, *, system: str | None = None):
+        self.prompts.append((prompt, system))
+        return Generation(self.answer, "test", "scripted", 10, 10, 0.1, 0.01, "stop")

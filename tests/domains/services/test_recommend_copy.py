@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from domains.services.recommend import RecommendedItem, check_facts, write_pitch
 from domains.services.recommend.explain import Reason
-from shared_models.lm import Generation, GenerationOptions
+from tests.domains.services.recs_data import ScriptedLM
 
 ITEM = RecommendedItem(
     rank=1,
@@ -14,18 +14,6 @@ ITEM = RecommendedItem(
     reasons=[Reason(1, "1", "Aladdin (1992)", 0.4)],
     explained_by="EASE",
 )
-
-
-class ScriptedLM:
-    """Stands in for the language core: returns a fixed answer and keeps the prompt it got."""
-
-    def __init__(self, answer: str) -> None:
-        self.answer = answer
-        self.prompts: list[tuple[str, str | None]] = []
-
-    def generate(self, prompt: str, options: GenerationOptions | None = None, *, system: str | None = None):
-        self.prompts.append((prompt, system))
-        return Generation(self.answer, "test", "scripted", 10, 10, 0.1, 0.01, "stop")
 
 
 def test_check_facts_removes_invented_numbers_and_names() -> None:
