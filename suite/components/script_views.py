@@ -203,7 +203,7 @@ def render_preview(draft: Draft | None) -> None:
         st.info("The screenplay appears here as it is written.", icon=":material/description:")
         return
     with st.container(height=900, border=True):
-        st.html(f'<div style="zoom:0.6">{to_html(draft.to_screenplay())}</div>')
+        st.html(f'<div style="zoom:0.42">{to_html(draft.to_screenplay())}</div>')
 
 
 def render_downloads(page_id: str, draft: Draft) -> None:

@@ -52,7 +52,11 @@ ITEM_ATTEMPTS = 3  # a scene that fails validation (or a duplicate name) is redr
 
 
 def _string(max_length: int, min_length: int = 2) -> dict[str, Any]:
-    return {"type": "string", "minLength": min_length, "maxLength": max_length}
+    # The pattern keeps control characters (raw newlines), quotes and backslashes out of the string:
+    # llama-cpp-python's schema grammar lets a raw newline into a JSON string, which no JSON parser
+    # accepts, and a bounded pattern still bounds the length for the grammar.
+    pattern = rf'^[^"\\\x00-\x1f]{{{min_length},{max_length}}}$'
+    return {"type": "string", "minLength": min_length, "maxLength": max_length, "pattern": pattern}
 
 
 def _member_schema() -> dict[str, Any]:
