@@ -15,6 +15,7 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -115,17 +116,33 @@ def seed_demo_runs(home: Path) -> None:
         raise RunCancelled("stopped from the browser test")
 
 
-@pytest.fixture(scope="session")
-def streamlit_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StreamlitServer]:
-    base = tmp_path_factory.mktemp("e2e")
+@contextmanager
+def seeded_streamlit(base: Path) -> Iterator[StreamlitServer]:
+    """A server on a fresh workspace holding only the demo runs; stopped on exit."""
     seed_demo_runs(base / "home")
     server = start_streamlit(base / "home", base / "streamlit.log")
-    yield server
-    server.process.terminate()
     try:
-        server.process.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        server.process.kill()
+        yield server
+    finally:
+        server.process.terminate()
+        try:
+            server.process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            server.process.kill()
+
+
+@pytest.fixture(scope="session")
+def streamlit_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StreamlitServer]:
+    """One server shared by the capability tests (their runs accumulate in its workspace)."""
+    with seeded_streamlit(tmp_path_factory.mktemp("e2e")) as server:
+        yield server
+
+
+@pytest.fixture
+def fresh_streamlit_server(tmp_path: Path) -> Iterator[StreamlitServer]:
+    """A server of the test's own, for tests that check exactly what the workspace holds."""
+    with seeded_streamlit(tmp_path) as server:
+        yield server
 
 
 def screenshot(page: Any, name: str) -> Path:

@@ -7,8 +7,8 @@ from tests.e2e.conftest import StreamlitServer, screenshot
 LOAD_TIMEOUT_MS = 60_000
 
 
-def test_home_shows_title_and_runs_table(page: Page, streamlit_server: StreamlitServer) -> None:
-    page.goto(streamlit_server.url)
+def test_home_shows_title_and_runs_table(page: Page, fresh_streamlit_server: StreamlitServer) -> None:
+    page.goto(fresh_streamlit_server.url)
     expect(page.get_by_role("heading", name="AIGC Industry Suite")).to_be_visible(timeout=LOAD_TIMEOUT_MS)
     expect(page).to_have_title("AIGC Industry Suite", timeout=LOAD_TIMEOUT_MS)
     expect(page.get_by_text("Recent runs")).to_be_visible()
