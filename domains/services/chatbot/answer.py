@@ -21,7 +21,7 @@ import re
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Generic, Literal, TypeVar
 
 import numpy as np
 
@@ -38,6 +38,7 @@ __all__ = [
     "CheckedSentence",
     "Citation",
     "GroundedAnswer",
+    "ResultStream",
     "SupportChecker",
     "answer_stream",
     "build_messages",
@@ -189,10 +190,13 @@ def extractive_answer(
     return f'From "{hit.chunk.title}": {_cite(quote, 1)}', citation
 
 
-class AnswerStream:
-    """Checked answer text, piece by piece (for ``st.write_stream``); ``result`` after the last piece."""
+ResultT = TypeVar("ResultT")
 
-    def __init__(self, pieces: Iterator[str], result: GroundedAnswer) -> None:
+
+class ResultStream(Generic[ResultT]):
+    """Text pieces to iterate (e.g. with ``st.write_stream``); ``result`` is complete after the last piece."""
+
+    def __init__(self, pieces: Iterator[str], result: ResultT) -> None:
         self._pieces = pieces
         self.result = result
 
@@ -202,10 +206,14 @@ class AnswerStream:
     def __next__(self) -> str:
         return next(self._pieces)
 
-    def collect(self) -> GroundedAnswer:
+    def collect(self) -> ResultT:
         for _ in self:
             pass
         return self.result
+
+
+AnswerStream = ResultStream[GroundedAnswer]
+"""Checked answer text, piece by piece; ``result`` holds citations, verdicts and timings."""
 
 
 def _clean(raw: str) -> tuple[str, tuple[int, ...]]:

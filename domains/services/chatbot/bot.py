@@ -31,7 +31,13 @@ from typing import Literal
 
 import numpy as np
 
-from domains.services.chatbot.answer import AnswerConfig, Citation, GroundedAnswer, answer_stream
+from domains.services.chatbot.answer import (
+    AnswerConfig,
+    Citation,
+    GroundedAnswer,
+    ResultStream,
+    answer_stream,
+)
 from domains.services.chatbot.guard import (
     GuardConfig,
     RateLimiter,
@@ -120,23 +126,8 @@ class ReplyResult:
     answer: GroundedAnswer | None = None
 
 
-class BotReply:
-    """The reply's text pieces (iterate them, e.g. with ``st.write_stream``); ``result`` once read."""
-
-    def __init__(self, pieces: Iterator[str], result: ReplyResult) -> None:
-        self._pieces = pieces
-        self.result = result
-
-    def __iter__(self) -> Iterator[str]:
-        return self
-
-    def __next__(self) -> str:
-        return next(self._pieces)
-
-    def collect(self) -> ReplyResult:
-        for _ in self:
-            pass
-        return self.result
+BotReply = ResultStream[ReplyResult]
+"""The reply's text pieces (iterate them, e.g. with ``st.write_stream``); ``result`` once read."""
 
 
 class SupportBot:
