@@ -128,7 +128,7 @@ CAPABILITIES: tuple[Capability, ...] = (
         section="Finance",
         page="pages/strategy_studio.py",
         icon=":material/insights:",
-        summary="Search investment strategies walk-forward, test them on a holdout and get a fact-checked memo.",
+        summary="Search strategies walk-forward, test them on a holdout and get a fact-checked memo.",
     ),
     Capability(
         id="character-design",

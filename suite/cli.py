@@ -23,7 +23,20 @@ from suite.commands import characters, chat, lab, part, recs, risk, runs, script
 
 __all__ = ["COMMAND_GROUPS", "build_parser", "main"]
 
-COMMAND_GROUPS: tuple[ModuleType, ...] = (runs, serve, lab, text, part, script, recs, chat, risk, topo, strategy, characters)
+COMMAND_GROUPS: tuple[ModuleType, ...] = (
+    runs,
+    serve,
+    lab,
+    text,
+    script,
+    characters,
+    part,
+    topo,
+    risk,
+    strategy,
+    recs,
+    chat,
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
