@@ -217,6 +217,7 @@ def render_downloads(page_id: str, draft: Draft) -> None:
         file_name=f"{name}.fountain",
         mime="text/plain",
         key=f"{page_id}.download_fountain",
+        on_click="ignore",  # a download needs no rerun (a rerun would swallow the next click)
         icon=":material/download:",
         width="stretch",
     )
@@ -226,6 +227,7 @@ def render_downloads(page_id: str, draft: Draft) -> None:
         file_name=f"{name}.pdf",
         mime="application/pdf",
         key=f"{page_id}.download_pdf",
+        on_click="ignore",
         icon=":material/picture_as_pdf:",
         width="stretch",
     )
@@ -235,6 +237,7 @@ def render_downloads(page_id: str, draft: Draft) -> None:
         file_name=f"{name}.html",
         mime="text/html",
         key=f"{page_id}.download_html",
+        on_click="ignore",
         icon=":material/code:",
         width="stretch",
     )

@@ -175,7 +175,12 @@ def test_a_study_resumes_after_its_worker_is_killed(tmp_path: Path) -> None:
         done = [t for t in trials if t.state in FINISHED]
         # Only a trial that has beaten once: Optuna cannot tell a trial killed before its first
         # heartbeat from one just starting, so such a trial would never be failed (a real, tiny window).
-        running = [t for t in trials if t.state == optuna.trial.TrialState.RUNNING and _has_beaten(url, t)]
+        # It must also have drawn its design, so the retry can be checked to redo that same design.
+        running = [
+            t
+            for t in trials
+            if t.state == optuna.trial.TrialState.RUNNING and t.params and _has_beaten(url, t)
+        ]
         if len(done) >= 2 and running:
             worker.send_signal(signal.SIGKILL)
             victim = running[0].number
