@@ -118,6 +118,8 @@ def test_voice_trains_on_scripts_and_continues_the_draft_scene(writer_page: AppT
     app.number_input(key=f"{KEY}.voice_chars").set_value(60)
     app.button(key=f"{KEY}.voice_continue").click().run()
     text = app.code[0].value
-    assert text.startswith("INT. KITCHEN - NIGHT") and len(text) == len("INT. KITCHEN - NIGHT\n\nANNA\n") + 60
+    prefix = "INT. KITCHEN - NIGHT\n\nANNA\n"
+    # 60 characters are sampled; the shown text loses trailing whitespace, which a short run may sample.
+    assert text.startswith(prefix) and len(prefix) + 50 <= len(text) <= len(prefix) + 60
     runs = Workspace(aigc_home).list_runs(capability="script.voice")
     assert len(runs) == 1 and runs[0].artifacts == ["model"] and runs[0].params["scene_headings"] == 80
