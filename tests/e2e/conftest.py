@@ -145,6 +145,17 @@ def fresh_streamlit_server(tmp_path: Path) -> Iterator[StreamlitServer]:
         yield server
 
 
+def open_from_menu(page: Any, server: StreamlitServer, link_name: str) -> None:
+    """Open Home, then follow the sidebar menu link to a page, as a user does.
+
+    A deep link into a freshly started server can hit Streamlit's "page not found" before the first
+    script run has registered the pages. The sidebar scope matters: Home also shows a card link of
+    the same name for each capability, and a bare role lookup would match both.
+    """
+    page.goto(server.url)
+    page.get_by_test_id("stSidebarNavItems").get_by_role("link", name=link_name).click()
+
+
 def screenshot(page: Any, name: str) -> Path:
     """Save a README screenshot of the current page."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
@@ -153,4 +164,4 @@ def screenshot(page: Any, name: str) -> Path:
     return path
 
 
-__all__ = ["StreamlitServer", "screenshot", "start_streamlit", "sys"]
+__all__ = ["StreamlitServer", "open_from_menu", "screenshot", "start_streamlit", "sys"]

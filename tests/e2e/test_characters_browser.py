@@ -6,7 +6,7 @@ from pathlib import Path
 
 from playwright.sync_api import Page, expect
 
-from tests.e2e.conftest import StreamlitServer, screenshot
+from tests.e2e.conftest import StreamlitServer, open_from_menu, screenshot
 
 GENERATE_TIMEOUT_MS = 300_000
 CARD_TIMEOUT_MS = 480_000  # the first card also loads the language model; 2 shared cores
@@ -15,8 +15,7 @@ CARD_TIMEOUT_MS = 480_000  # the first card also loads the language model; 2 sha
 def test_character_design_generates_characters_and_a_card(
     page: Page, streamlit_server: StreamlitServer
 ) -> None:
-    page.goto(streamlit_server.url)
-    page.get_by_role("link", name="Character Design").click()
+    open_from_menu(page, streamlit_server, "Character Design")
     expect(page.get_by_role("heading", name="Character Design")).to_be_visible(timeout=180_000)
 
     page.get_by_label("Brief").fill("a grumpy blacksmith for a fantasy RPG")

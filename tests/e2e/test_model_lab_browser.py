@@ -5,7 +5,7 @@ import zipfile
 
 from playwright.sync_api import Page, expect
 
-from tests.e2e.conftest import StreamlitServer, screenshot
+from tests.e2e.conftest import StreamlitServer, open_from_menu, screenshot
 
 TRAINING_TIMEOUT_MS = 240_000
 
@@ -13,8 +13,7 @@ TRAINING_TIMEOUT_MS = 240_000
 def test_model_lab_trains_a_cvae_and_shows_results(page: Page, streamlit_server: StreamlitServer) -> None:
     # Arrive as a user does, through the menu: a deep link into a freshly started server can hit
     # Streamlit's "page not found" before the first script run has registered the pages.
-    page.goto(streamlit_server.url)
-    page.get_by_role("link", name="Image generators").click()
+    open_from_menu(page, streamlit_server, "Image generators")
     expect(page.get_by_role("heading", name="Model Lab: image generators")).to_be_visible(timeout=60_000)
 
     page.get_by_test_id("stSelectbox").filter(has_text="Dataset").click()

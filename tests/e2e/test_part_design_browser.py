@@ -4,7 +4,7 @@ import re
 
 from playwright.sync_api import Page, expect
 
-from tests.e2e.conftest import StreamlitServer, screenshot
+from tests.e2e.conftest import StreamlitServer, open_from_menu, screenshot
 
 LOAD_TIMEOUT_MS = 60_000
 STUDY_TIMEOUT_MS = 240_000
@@ -13,8 +13,7 @@ STUDY_TIMEOUT_MS = 240_000
 def test_part_design_runs_a_short_study_and_shows_the_design_in_3d(
     page: Page, streamlit_server: StreamlitServer
 ) -> None:
-    page.goto(streamlit_server.url)
-    page.get_by_role("link", name="Part Design").click()
+    open_from_menu(page, streamlit_server, "Part Design")
     expect(page.get_by_role("heading", name="Part Design")).to_be_visible(timeout=LOAD_TIMEOUT_MS)
 
     page.get_by_test_id("stSelectbox").filter(has_text="Part family").click()

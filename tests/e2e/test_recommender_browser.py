@@ -5,7 +5,7 @@ import re
 
 from playwright.sync_api import Page, expect
 
-from tests.e2e.conftest import StreamlitServer, screenshot
+from tests.e2e.conftest import StreamlitServer, open_from_menu, screenshot
 
 LOAD_TIMEOUT_MS = 60_000
 TRAIN_TIMEOUT_MS = 300_000
@@ -14,8 +14,7 @@ TRAIN_TIMEOUT_MS = 300_000
 def test_recommender_compares_models_and_recommends_with_reasons(
     page: Page, streamlit_server: StreamlitServer
 ) -> None:
-    page.goto(streamlit_server.url)
-    page.get_by_role("link", name="Recommender").click()
+    open_from_menu(page, streamlit_server, "Recommender")
     expect(page.get_by_role("heading", name="Recommender")).to_be_visible(timeout=LOAD_TIMEOUT_MS)
 
     page.get_by_role("button", name="Train and compare").click()

@@ -4,14 +4,13 @@ import re
 
 from playwright.sync_api import Page, expect
 
-from tests.e2e.conftest import StreamlitServer, screenshot
+from tests.e2e.conftest import StreamlitServer, open_from_menu, screenshot
 
 BACKTEST_TIMEOUT_MS = 300_000
 
 
 def test_risk_lab_var_and_backtest(page: Page, streamlit_server: StreamlitServer) -> None:
-    page.goto(streamlit_server.url)
-    page.get_by_role("link", name="Risk Lab").click()
+    open_from_menu(page, streamlit_server, "Risk Lab")
     expect(page.get_by_role("heading", name="Risk Lab")).to_be_visible(timeout=60_000)
 
     page.get_by_role("button", name="Compute VaR and ES").click()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from playwright.sync_api import Page, expect
 
 from domains.entertainment.scripts import parse, validate
-from tests.e2e.conftest import StreamlitServer, screenshot
+from tests.e2e.conftest import StreamlitServer, open_from_menu, screenshot
 
 LOAD_TIMEOUT_MS = 60_000
 DRAFT_TIMEOUT_MS = 900_000  # seconds on a free machine; many minutes when other jobs take the 2 cores
@@ -19,9 +19,7 @@ def _set_number(page: Page, label: str, value: int) -> None:
 
 
 def test_script_writer_drafts_a_short_screenplay(page: Page, streamlit_server: StreamlitServer) -> None:
-    page.goto(streamlit_server.url)
-    expect(page.get_by_role("heading", name="AIGC Industry Suite")).to_be_visible(timeout=LOAD_TIMEOUT_MS)
-    page.get_by_role("link", name="Script Writer").first.click()
+    open_from_menu(page, streamlit_server, "Script Writer")
     expect(page.get_by_role("heading", name="Script Writer")).to_be_visible(timeout=LOAD_TIMEOUT_MS)
 
     logline = "Two rival bakers must share one oven on the night of the town fair."

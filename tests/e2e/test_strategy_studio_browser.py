@@ -5,14 +5,13 @@ from pathlib import Path
 
 from playwright.sync_api import Page, expect
 
-from tests.e2e.conftest import StreamlitServer, screenshot
+from tests.e2e.conftest import StreamlitServer, open_from_menu, screenshot
 
 SEARCH_TIMEOUT_MS = 600_000  # generous: two shared cores
 
 
 def test_strategy_studio_search_memo_and_downloads(page: Page, streamlit_server: StreamlitServer) -> None:
-    page.goto(streamlit_server.url)
-    page.get_by_role("link", name="Strategy Studio").click()
+    open_from_menu(page, streamlit_server, "Strategy Studio")
     expect(page.get_by_role("heading", name="Strategy Studio")).to_be_visible(timeout=60_000)
 
     page.get_by_text("Search options").click()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from playwright.sync_api import Page, expect
 
-from tests.e2e.conftest import StreamlitServer, screenshot
+from tests.e2e.conftest import StreamlitServer, open_from_menu, screenshot
 
 LOAD_TIMEOUT_MS = 90_000
 ANSWER_TIMEOUT_MS = 300_000  # one answer from the bundled model on a possibly shared machine
@@ -16,8 +16,7 @@ def test_support_chat_answers_with_citations_and_hands_over(
     from domains.services.chatbot import SupportStore
     from suite.runners.chatbot import store_path
 
-    page.goto(streamlit_server.url)
-    page.get_by_role("link", name="Support Chat").click()
+    open_from_menu(page, streamlit_server, "Support Chat")
     expect(page.get_by_role("heading", name="Support Chat")).to_be_visible(timeout=LOAD_TIMEOUT_MS)
     chat_box = page.get_by_test_id("stChatInputTextArea")
     expect(chat_box).to_be_visible(timeout=LOAD_TIMEOUT_MS)  # the demo help centre is indexed first

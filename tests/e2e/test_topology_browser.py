@@ -5,7 +5,7 @@ from pathlib import Path
 
 from playwright.sync_api import Page, expect
 
-from tests.e2e.conftest import StreamlitServer, screenshot
+from tests.e2e.conftest import StreamlitServer, open_from_menu, screenshot
 
 RUN_TIMEOUT_MS = 180_000
 
@@ -20,8 +20,7 @@ def _set_number(page: Page, label: str, value: int) -> None:
 def test_topology_grows_an_mbb_beam_and_downloads_the_part(
     page: Page, streamlit_server: StreamlitServer
 ) -> None:
-    page.goto(streamlit_server.url)
-    page.get_by_role("link", name="Topology").click()
+    open_from_menu(page, streamlit_server, "Topology")
     expect(page.get_by_role("heading", name="Topology optimisation")).to_be_visible(timeout=60_000)
 
     _set_number(page, "Elements x", 90)
