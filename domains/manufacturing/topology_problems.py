@@ -288,6 +288,32 @@ class Problem:
 
         return asdict(self)
 
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Problem:
+        """The problem `to_dict` described (as read back from a run's ``problem.json``).
+
+        Raises:
+            InputError: A description that is not a problem (missing or mistyped fields).
+        """
+        try:
+            return cls(
+                name=str(data["name"]),
+                nelx=int(data["nelx"]),
+                nely=int(data["nely"]),
+                nelz=int(data.get("nelz", 0)),
+                loads=tuple(
+                    Load(Region(**item["region"]), tuple(map(float, item["force"])), int(item.get("case", 0)))
+                    for item in data["loads"]
+                ),
+                supports=tuple(Support(Region(**item["region"]), item["kind"]) for item in data["supports"]),
+                passive=tuple(
+                    Passive(Region(**item["region"]), item["kind"]) for item in data.get("passive", ())
+                ),
+                case_weights=tuple(float(w) for w in data.get("case_weights", ())),
+            )
+        except (KeyError, TypeError, ValueError) as exc:
+            raise InputError(f"not a topology problem description: {exc}") from exc
+
 
 # -- built-in problems ------------------------------------------------------------------------------
 

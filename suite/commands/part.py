@@ -5,6 +5,7 @@ Example:
           --range thickness=2:10 --range gusset_thickness=2:10 --trials 40 --study bracket-1
     $ aigc part worker --study bracket-1 --storage postgresql://user@db/studies --trials 200
     $ aigc part export --study bracket-1 --format stl --out bracket.stl
+    $ aigc part check-topology 12 --material s355 --load 2000   # a Topology run's design
 """
 
 from __future__ import annotations
@@ -26,7 +27,13 @@ from domains.manufacturing.optimize import (
 from domains.manufacturing.parts import FAMILIES, get_family
 from shared_models.exceptions import InputError
 from suite.commands.progress import TerminalProgress, stop_on_interrupt
-from suite.runners.part_design import default_storage_url, design_files, open_study, optimize_and_record
+from suite.runners.part_design import (
+    check_topology_design,
+    default_storage_url,
+    design_files,
+    open_study,
+    optimize_and_record,
+)
 from suite.workspace import Workspace
 
 __all__ = ["parse_assignments", "register"]
@@ -75,6 +82,14 @@ def register(commands: Any) -> None:
     export.add_argument("--format", choices=("stl", "glb", "3mf", "json"), default="stl")
     export.add_argument("--out", type=Path, required=True)
     export.set_defaults(handler=export_command)
+
+    check = sub.add_parser("check-topology", help="stress and deflection of a Topology run's design (a run)")
+    check.add_argument("run", type=int, help="id of an `aigc topo run` (or Topology page) run")
+    check.add_argument("--material", choices=sorted(MATERIALS), default="al6061-t6")
+    check.add_argument("--load", type=float, default=1000.0, metavar="N", help="per load case (default 1000)")
+    check.add_argument("--element-size", type=float, default=1.0, metavar="MM", help="default 1 mm")
+    check.add_argument("--thickness", type=float, default=10.0, metavar="MM", help="2-D designs (default 10)")
+    check.set_defaults(handler=check_topology_command)
 
 
 def _study_arguments(parser: argparse.ArgumentParser, required_study: bool) -> None:
@@ -213,4 +228,17 @@ def export_command(args: argparse.Namespace) -> int:
     data = design_files(result, number)[args.format]
     args.out.write_bytes(data)
     print(f"wrote {args.out} (trial {number}, {len(data):,} bytes)")
+    return 0
+
+
+def check_topology_command(args: argparse.Namespace) -> int:
+    outcome = check_topology_design(
+        Workspace.from_env(),
+        args.run,
+        get_material(args.material),
+        args.load,
+        args.element_size,
+        args.thickness,
+    )
+    print(json.dumps({"run": outcome.run_id, "topology_run": args.run, **outcome.check.as_dict()}, indent=2))
     return 0

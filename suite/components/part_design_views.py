@@ -26,7 +26,7 @@ from suite.components.feedback import user_errors
 from suite.jobs import BackgroundJob
 from suite.runners.part_design import design_files, evaluate_trial
 
-__all__ = ["cached_evaluation", "render_job", "render_result", "render_settings"]
+__all__ = ["cached_evaluation", "material_input", "render_job", "render_result", "render_settings"]
 
 RESOLUTIONS = {
     1: "coarse (1 voxel per wall)",
@@ -48,10 +48,12 @@ def cached_evaluation(storage: str, study: str, number: int, _result: Optimizati
     return evaluate_trial(_result, number)
 
 
-def _material(page_id: str) -> Material:
+def material_input(page_id: str, default: str | None = None) -> Material:
+    """A library material, or the user's own from its five properties (widget keys under ``page_id``)."""
     names = [*MATERIALS, CUSTOM]
     labels = {**{k: m.label for k, m in MATERIALS.items()}, CUSTOM: "My own material…"}
-    choice = st.selectbox("Material", names, index=1, format_func=labels.get, key=f"{page_id}.material")
+    index = names.index(default) if default in names else 1
+    choice = st.selectbox("Material", names, index=index, format_func=labels.get, key=f"{page_id}.material")
     if choice != CUSTOM:
         return MATERIALS[choice]
     c1, c2 = st.columns(2)
@@ -100,7 +102,7 @@ def render_settings(page_id: str) -> tuple[PartDesignSpec | None, int, str, str 
     family = FAMILIES[name]
     st.caption(family.description)
     load_case = st.selectbox("Load case", family.load_cases, key=f"{page_id}.load_case.{name}")
-    material = _material(page_id)
+    material = material_input(page_id)
     c1, c2, c3 = st.columns(3)
     load = c1.number_input("Load (N)", 0.0, 1e7, family.default_load_n, key=f"{page_id}.load.{name}")
     safety = c2.number_input("Safety factor", 0.1, 20.0, 2.0, key=f"{page_id}.safety")

@@ -19,6 +19,7 @@ from domains.manufacturing.topology_problems import (
 )
 from domains.manufacturing.topology_study import TopologyStudySpec
 from suite.components.charts import style_training_curves
+from suite.components.topology_handoff import render_send_button
 from suite.jobs import BackgroundJob
 from suite.runners.topology import PartSettings, TopologyOutcome, density_png
 from suite.workspace import Workspace
@@ -186,7 +187,7 @@ def render_outcome(page_id: str, outcome: TopologyOutcome, workspace: Workspace)
         st.plotly_chart(_history_figure(result.history), key=f"{page_id}.curve")
     if outcome.check is not None:
         c = outcome.check
-        st.subheader("Checked with the Part Design FE core")
+        st.subheader("Quick check with the Part Design FE core")
         fe = st.columns(4)
         fe[0].metric("Max von Mises", f"{c.max_von_mises_mpa:.3g} MPa")
         fe[1].metric("Max deflection", f"{c.max_displacement_mm:.2g} mm")
@@ -199,6 +200,7 @@ def render_outcome(page_id: str, outcome: TopologyOutcome, workspace: Workspace)
     elif outcome.note:
         st.warning(outcome.note, icon=":material/warning:")
     _downloads(page_id, outcome, workspace)
+    render_send_button(page_id, outcome.run_id)
 
 
 DOWNLOADS = (  # artifact, button label, MIME type

@@ -10,6 +10,7 @@ import streamlit as st
 from shared_models.exceptions import InputError
 from suite.components.feedback import user_errors
 from suite.components.part_design_views import render_job, render_result, render_settings
+from suite.components.topology_handoff import render_topology_check
 from suite.jobs import BackgroundJob
 from suite.resources import get_workspace
 from suite.runners.part_design import default_storage_url, list_part_runs, open_study, optimize_and_record
@@ -66,6 +67,7 @@ with settings:
             st.rerun()
 
 with outcome:
+    render_topology_check(PAGE_ID, workspace)  # a design sent from Topology, when there is one
     job = state.get("job")
     if job is not None and job.running:
         render_job(PAGE_ID, job)

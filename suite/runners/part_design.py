@@ -9,11 +9,13 @@ Studies themselves live in an Optuna storage: by default ``studies/part_design.d
 
 from __future__ import annotations
 
+import json
 import threading
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any
 
 from domains.manufacturing.export import design_spec, export_mesh, trials_csv
+from domains.manufacturing.materials import Material
 from domains.manufacturing.optimize import (
     DesignEvaluation,
     OptimizationResult,
@@ -25,12 +27,18 @@ from domains.manufacturing.optimize import (
     redact_url,
     stored_spec,
 )
+from domains.manufacturing.topology_part import DesignCheck, check_design
+from shared_models.exceptions import InputError
 from shared_models.progress import ProgressCallback
+from suite.runners.topology import load_design
 from suite.workspace import RunRecord, Workspace
 
 __all__ = [
     "CAPABILITY",
+    "CHECK_CAPABILITY",
     "PartOutcome",
+    "TopologyCheck",
+    "check_topology_design",
     "default_storage_url",
     "design_files",
     "evaluate_trial",
@@ -40,6 +48,7 @@ __all__ = [
 ]
 
 CAPABILITY = "part.optimize"
+CHECK_CAPABILITY = "part.check-topology"
 STUDIES_FILE = "part_design.db"
 
 
@@ -149,3 +158,49 @@ def list_part_runs(workspace: Workspace, limit: int = 50) -> list[RunRecord]:
         for r in workspace.list_runs(limit=limit, capability=CAPABILITY)
         if r.status in ("done", "cancelled")
     ]
+
+
+@dataclass
+class TopologyCheck:
+    """A topology design checked in Part Design: the recorded run, its source run and the FE numbers."""
+
+    run_id: int
+    topology_run_id: int
+    check: DesignCheck
+
+
+def check_topology_design(
+    workspace: Workspace,
+    topology_run_id: int,
+    material: Material,
+    load_n: float,
+    element_size_mm: float,
+    thickness_mm: float,
+) -> TopologyCheck:
+    """Check a topology run's design for stress and deflection with the FE core, as a workspace run.
+
+    The design is read back from the topology run's files and thresholded at density 0.5; each load
+    case of its problem is scaled to ``load_n`` newtons and the worst case is reported (with the
+    safety factor against the material's yield strength). Inputs are checked before the run opens.
+
+    Raises:
+        InputError: Not a topology run, no saved design, a non-positive size or load, or a load
+            that acts where the thresholded design has no material.
+    """
+    for name, value in (("load", load_n), ("element size", element_size_mm), ("thickness", thickness_mm)):
+        if not value > 0:
+            raise InputError(f"the {name} must be positive, got {value}")
+    design = load_design(workspace, topology_run_id)
+    params = {
+        "topology_run": int(topology_run_id),
+        "material": material.name,
+        "material_properties": asdict(material),
+        "load_n": float(load_n),
+        "element_size_mm": float(element_size_mm),
+        "thickness_mm": float(thickness_mm),
+    }
+    with workspace.start_run(CHECK_CAPABILITY, params) as run:
+        check = check_design(design, material, load_n, element_size_mm, thickness_mm)
+        run.log_metrics({k: v for k, v in check.as_dict().items() if k != "material"})
+        run.save_text("check.json", json.dumps({**params, "check": check.as_dict()}, indent=2))
+    return TopologyCheck(run.id, int(topology_run_id), check)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import io
 import json
 import threading
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 
 import numpy as np
 import trimesh
@@ -34,6 +34,7 @@ __all__ = [
     "TopologyOutcome",
     "default_study_storage",
     "history_csv",
+    "load_design",
     "optimize_and_record",
     "study_and_record",
 ]
@@ -149,6 +150,42 @@ def optimize_and_record(
                 "cancelled", error=f"stopped at iteration {result.iterations}; the design so far was saved"
             )
     return TopologyOutcome(run.id, result, mesh, check, metrics, note)
+
+
+def load_design(workspace: Workspace, run_id: int) -> TopologyResult:
+    """The design a topology run saved, read back from its ``problem.json`` and ``density.csv``.
+
+    This is what "send to Part Design" hands over: the files of the run, not the page's memory, so a
+    design from any earlier run (or the CLI) can be checked too.
+
+    Raises:
+        InputError: The run is not a topology run or has no saved design.
+    """
+    record = workspace.get_run(run_id)
+    if record.capability != CAPABILITY:
+        raise InputError(f"run {run_id} is a {record.capability} run, not a topology optimisation")
+    folder = workspace.run_dir(run_id)
+    if not {"problem.json", "density.csv"} <= set(record.artifacts):
+        raise InputError(f"run {run_id} saved no design (it failed before the first iteration)")
+    saved = json.loads((folder / "problem.json").read_text())
+    problem = Problem.from_dict(saved["problem"])
+    settings = TopologySettings(**{k: v for k, v in saved["settings"].items() if k in _SETTING_FIELDS})
+    table = np.loadtxt(folder / "density.csv", delimiter=",", skiprows=1, ndmin=2)
+    if table.shape != (problem.n_elements, problem.dim + 1):
+        raise InputError(f"run {run_id}: density.csv does not match its problem's grid")
+    density = np.zeros(problem.shape)
+    density[tuple(table[:, :-1].astype(int).T)] = table[:, -1]
+    metrics = record.metrics
+    return TopologyResult(
+        problem,
+        settings,
+        density,
+        compliance=float(metrics.get("compliance", float("nan"))),
+        volume_fraction=float(density.mean()),
+    )
+
+
+_SETTING_FIELDS = {f.name for f in fields(TopologySettings)}
 
 
 def _save_design(run: Run, result: TopologyResult) -> None:

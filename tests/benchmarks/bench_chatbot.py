@@ -53,7 +53,8 @@ def _intents() -> list[Figure]:
     )
     report = model.evaluate([data.texts[i] for i in dev], labels[dev].tolist(), embeddings=vectors[dev])
     note = (
-        f"{len(train)} train / {len(dev)} dev, {len(set(data.labels))} intents, MiniLM + logistic regression"
+        f"{len(train)} train / {len(dev)} dev, {len(set(data.labels))} intents, "
+        "MiniLM + word/char TF-IDF + logistic regression"
     )
     return [
         Figure(NAME, "BANKING77 dev accuracy", report.accuracy, "share", note),

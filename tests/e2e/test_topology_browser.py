@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 import struct
 from pathlib import Path
 
@@ -27,7 +28,7 @@ def test_topology_grows_an_mbb_beam_and_downloads_the_part(
     _set_number(page, "Elements y", 30)
     page.get_by_role("button", name="Run").click()
 
-    heading = page.get_by_role("heading", name="Checked with the Part Design FE core")
+    heading = page.get_by_role("heading", name="Quick check with the Part Design FE core")
     expect(heading).to_be_visible(timeout=RUN_TIMEOUT_MS)
     # generous: drawing the 3-D part can hold the browser's main thread for seconds on a busy machine
     metric = page.get_by_test_id("stMetric")
@@ -42,3 +43,15 @@ def test_topology_grows_an_mbb_beam_and_downloads_the_part(
     data = Path(info.value.path()).read_bytes()
     (triangles,) = struct.unpack("<I", data[80:84])  # binary STL: header, count, 50 bytes a triangle
     assert triangles > 100 and len(data) == 84 + 50 * triangles
+
+    # hand the design to Part Design and check it in steel there
+    page.get_by_role("button", name="Send to Part Design").click()
+    expect(page.get_by_role("heading", name=re.compile(r"Design from Topology run \d+"))).to_be_visible(
+        timeout=60_000
+    )
+    page.get_by_test_id("stSelectbox").filter(has_text="Material").last.click()  # the study form has one too
+    page.get_by_role("option", name=re.compile("S355")).click()
+    page.get_by_role("button", name="Check stress and deflection").click()
+    checked = page.get_by_test_id("stMetric").filter(has_text="Safety factor")
+    expect(checked).to_be_visible(timeout=RUN_TIMEOUT_MS)
+    expect(page.get_by_text(re.compile(r"S355.*N per load case"))).to_be_visible(timeout=30_000)

@@ -37,12 +37,31 @@ def test_topology_runs_and_shows_part_numbers_and_downloads(app: AppTest, aigc_h
     assert float(labels["Volume fraction"]) == pytest_approx(0.5)
     assert float(labels["Compliance"]) > 0 and labels["Mass"].endswith(" g")
     assert "Max von Mises" in labels and labels["Max von Mises"].endswith("MPa")
-    assert "Checked with the Part Design FE core" in [s.value for s in app.subheader]
+    assert "Quick check with the Part Design FE core" in [s.value for s in app.subheader]
     downloads = {d.proto.label for d in app.get("download_button")}
     assert {"STL", "GLB", "3MF", "PNG", "CSV", "History", "JSON"} <= downloads
     record = Workspace(aigc_home).get_run(1)
     assert record.capability == "manufacturing.topology" and record.status == "done"
     assert record.params["problem"]["nelx"] == 30 and record.metrics["watertight"] is True
+
+    # "Send to Part Design": the design opens there, ready for a check in another material
+    app.button(key="topology.send").click()
+    app.run(timeout=RUN_TIMEOUT_S)
+    assert not app.exception, app.exception
+    assert "Design from Topology run 1" in [s.value for s in app.subheader]
+    # AppTest reruns the page it was told to open, where a browser follows st.switch_page's new URL
+    app.switch_page("pages/part_design.py").run()
+    app.selectbox(key="part-design.topo.material").set_value("s355")
+    app.button(key="part-design.topo.check").click()
+    app.run(timeout=RUN_TIMEOUT_S)
+    assert not app.exception, app.exception
+    assert not app.error, [e.value for e in app.error]
+    checked = {m.label: m.value for m in app.metric}
+    assert checked["Max deflection"].endswith("mm") and float(checked["Safety factor"]) > 0
+    check = Workspace(aigc_home).list_runs(limit=1, capability="part.check-topology")[0]
+    assert check.params["topology_run"] == 1, [(r.id, r.capability) for r in Workspace(aigc_home).list_runs()]
+    assert check.capability == "part.check-topology" and check.params["material"] == "s355"
+    assert check.metrics["max_displacement_mm"] < record.metrics["fe_max_displacement_mm"]  # steel is stiffer
 
 
 def test_custom_problem_runs_and_an_oversized_grid_is_refused_before_a_run(

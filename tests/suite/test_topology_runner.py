@@ -83,3 +83,47 @@ def test_topo_study_and_worker_share_one_study(aigc_home: Path, capsys: pytest.C
     assert [r.capability for r in runs] == ["manufacturing.topology-study"] * 2
     assert runs[0].metrics["trials"] == 4 and "pareto.csv" in runs[0].artifacts
     assert (aigc_home / "studies.db").exists()
+
+
+def test_part_design_checks_a_saved_topology_design_as_its_own_run(
+    aigc_home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    argv = ["topo", "run", "--problem", "mbb", "--nelx", "24", "--nely", "8", "--max-iter", "30"]
+    assert main(argv) == 0
+    workspace = Workspace.from_env()
+    topo = workspace.list_runs(limit=1)[0]
+    capsys.readouterr()
+    part = topo.params["part"]
+    argv = ["part", "check-topology", str(topo.id), "--material", part["material"]]
+    argv += ["--load", str(part["load_n"]), "--thickness", str(part["thickness_mm"])]
+    assert main(argv) == 0
+    printed = json.loads(capsys.readouterr().out)
+    check = workspace.get_run(printed["run"])
+    assert check.capability == "part.check-topology" and check.status == "done"
+    assert check.params["topology_run"] == topo.id and "check.json" in check.artifacts
+    # the design read back from the run's files is the one the run checked itself
+    for name in ("max_von_mises_mpa", "max_displacement_mm", "elements"):
+        assert check.metrics[name] == pytest.approx(topo.metrics[f"fe_{name}"], rel=1e-4), name
+    steel = main(
+        ["part", "check-topology", str(topo.id), "--material", "s355", "--load", str(part["load_n"])]
+    )
+    assert steel == 0
+    stiffer = json.loads(capsys.readouterr().out)
+    assert stiffer["max_displacement_mm"] < check.metrics["max_displacement_mm"] / 2  # E 210 vs 69 GPa
+
+
+def test_check_topology_refuses_other_runs_and_bad_loads_without_recording(
+    aigc_home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["topo", "run", "--problem", "mbb", "--nelx", "20", "--nely", "8", "--max-iter", "5"]) == 0
+    workspace = Workspace.from_env()
+    topo_id = workspace.list_runs(limit=1)[0].id
+    with workspace.start_run("lab.train", {}) as other:
+        pass
+    before = workspace.count_runs()
+    assert main(["part", "check-topology", str(other.id)]) != 0
+    assert main(["part", "check-topology", str(topo_id), "--load", "0"]) != 0
+    assert main(["part", "check-topology", "999"]) != 0
+    assert workspace.count_runs() == before
+    err = capsys.readouterr().err
+    assert "not a topology optimisation" in err and "must be positive" in err

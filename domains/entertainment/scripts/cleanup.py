@@ -1,6 +1,7 @@
 """The clean-up pass that keeps a small model's scenes on rails, and the repetition figures it moves.
 
-Small models repeat themselves and wander off the cast list. `clean_scene` removes repeated
+Small models repeat themselves and wander off the cast list. `clean_scene` removes template
+residue the model copied from its instructions (``{{value}}``, ``<name>``, ``[insert line]``), repeated
 sentences inside a text, drops dialogue lines already said earlier in the script, maps every
 speaker to a cast member, strips stray quotes and ``NAME:`` prefixes, and merges a speaker's
 consecutive lines. `repetition` measures distinct-2 (unique word bigrams / all bigrams) of the
@@ -17,11 +18,26 @@ from dataclasses import dataclass
 
 from domains.entertainment.scripts.draft import SceneText, SpeechLine
 
-__all__ = ["CleanupCounts", "Repetition", "clean_scene", "line_key", "match_cast_name", "repetition"]
+__all__ = [
+    "CleanupCounts",
+    "Repetition",
+    "clean_scene",
+    "line_key",
+    "match_cast_name",
+    "repetition",
+    "strip_placeholders",
+]
 
 _SENTENCE = re.compile(r"(?<=[.!?])\s+")
 _WORD = re.compile(r"[\w']+")
 _QUOTES = "\"'“”‘’`"
+# Placeholders a small model copies from prompts and schemas instead of filling them in: {{value}},
+# {name}, [[note]], [insert ...] / [character name], <name>. None of them is screenplay text.
+_TEMPLATE = re.compile(
+    r"\{\{[^{}]*\}\}|\{[^{}]*\}|\[\[[^\[\]]*\]\]|\[(?:insert|add|your|character|name|location|scene)\b[^\]]*\]"
+    r"|<\s*[\w ]{1,30}\s*>",
+    re.IGNORECASE,
+)
 
 
 @dataclass(frozen=True)
@@ -32,6 +48,7 @@ class CleanupCounts:
     repeated_sentences: int = 0
     names_fixed: int = 0
     lines_merged: int = 0
+    placeholders: int = 0
 
     def __add__(self, other: CleanupCounts) -> CleanupCounts:
         return CleanupCounts(
@@ -39,6 +56,7 @@ class CleanupCounts:
             self.repeated_sentences + other.repeated_sentences,
             self.names_fixed + other.names_fixed,
             self.lines_merged + other.lines_merged,
+            self.placeholders + other.placeholders,
         )
 
 
@@ -71,6 +89,22 @@ def repetition(lines: Iterable[str]) -> Repetition:
         seen.add(key)
     distinct = len(set(bigrams)) / len(bigrams) if bigrams else 1.0
     return Repetition(len(lines), distinct, repeated / len(lines) if lines else 0.0)
+
+
+def strip_placeholders(text: str) -> tuple[str, int]:
+    """The text without template placeholders, and how many there were.
+
+    A sentence with a placeholder in it has a hole where a word should be, so the whole sentence
+    goes; only when every sentence has one are the placeholders cut out of the words around them.
+    """
+    count = len(_TEMPLATE.findall(text))
+    if not count:
+        return text, 0
+    kept = [s for s in _SENTENCE.split(text) if not _TEMPLATE.search(s)]
+    if kept:
+        return " ".join(kept), count
+    cleaned = _TEMPLATE.sub(" ", text)
+    return re.sub(r"\s+([,.;:!?])", r"\1", " ".join(cleaned.split())), count
 
 
 def _tidy(text: str) -> str:
@@ -140,10 +174,11 @@ def clean_scene(scene: SceneText, cast: Sequence[str], said: set[str]) -> tuple[
     """
     if not cast:
         raise ValueError("a scene is cleaned against a cast; the cast is empty")
+    scene, placeholders = _without_placeholders(scene)
     narrated: set[str] = set()
     action, dropped_a = _dedupe_sentences(_tidy(scene.action), narrated)
     closing, dropped_c = _dedupe_sentences(_tidy(scene.closing), narrated)
-    counts = CleanupCounts(repeated_sentences=dropped_a + dropped_c)
+    counts = CleanupCounts(repeated_sentences=dropped_a + dropped_c, placeholders=placeholders)
     kept: list[SpeechLine] = []
     fallback: SpeechLine | None = None
     previous: str | None = None
@@ -173,3 +208,16 @@ def clean_scene(scene: SceneText, cast: Sequence[str], said: set[str]) -> tuple[
     if not kept and fallback is not None:
         kept.append(fallback)  # a scene keeps a speech even if every line repeated an earlier one
     return SceneText(action, tuple(kept), closing), counts
+
+
+def _without_placeholders(scene: SceneText) -> tuple[SceneText, int]:
+    action, total = strip_placeholders(scene.action)
+    closing, n = strip_placeholders(scene.closing)
+    total += n
+    lines = []
+    for speech in scene.lines:
+        line, n_line = strip_placeholders(speech.line)
+        paren, n_paren = strip_placeholders(speech.parenthetical)
+        total += n_line + n_paren
+        lines.append(SpeechLine(speech.character, line, paren))
+    return SceneText(action, tuple(lines), closing), total

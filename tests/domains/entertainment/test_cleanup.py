@@ -2,7 +2,13 @@ from __future__ import annotations
 
 import pytest
 
-from domains.entertainment.scripts.cleanup import CleanupCounts, clean_scene, match_cast_name, repetition
+from domains.entertainment.scripts.cleanup import (
+    CleanupCounts,
+    clean_scene,
+    match_cast_name,
+    repetition,
+    strip_placeholders,
+)
 from domains.entertainment.scripts.draft import SceneText, SpeechLine
 
 CAST = ["Anna", "Ben Okafor"]
@@ -56,3 +62,23 @@ def test_repetition_figures() -> None:
     assert stats.repeated_line_share == pytest.approx(1 / 3)
     assert stats.distinct_2 == pytest.approx(3 / 5)
     assert repetition([]).distinct_2 == 1.0
+
+
+def test_placeholders_copied_from_the_prompt_are_dropped_with_their_sentence() -> None:
+    scene = SceneText(
+        "Rain on the window. She picks up the {{value}} and leaves.",
+        (
+            SpeechLine("ANNA", "Hello <name>. Where were you?", ""),
+            SpeechLine("BEN", "[insert line]", "({{tone}})"),
+            SpeechLine("BEN", "I kept {amount} of it.", ""),
+        ),
+        "",
+    )
+    cleaned, counts = clean_scene(scene, ["ANNA", "BEN"], set())
+    text = " ".join([cleaned.action, *(f"{s.line} {s.parenthetical}" for s in cleaned.lines)])
+    assert not any(mark in text for mark in "{}<>[]"), text
+    assert cleaned.action == "Rain on the window."
+    assert cleaned.lines[0].line == "Where were you?"
+    assert cleaned.lines[-1].line == "I kept of it."  # the only sentence: cut out, not dropped
+    assert counts.placeholders == 5
+    assert strip_placeholders("Five apples < ten pears.") == ("Five apples < ten pears.", 0)

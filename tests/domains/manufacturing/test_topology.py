@@ -183,3 +183,16 @@ def test_bad_settings_and_oversized_grids() -> None:
         problem_from_rows(10, 5, [{"kind": "glue", "x0": 0, "y0": 0, "x1": 0, "y1": 0}])
     with pytest.raises(InputError, match="fractions"):
         problem_from_rows(10, 5, [{"kind": "load", "x0": 2, "y0": 0, "x1": 0, "y1": 0, "fy": 1}])
+
+
+def test_a_problem_survives_its_json_description() -> None:
+    import json
+
+    from domains.manufacturing.topology_problems import PROBLEMS, Problem
+
+    for name, build in PROBLEMS.items():
+        for nelz in (0, 4):
+            problem = build(24, 12, nelz)
+            assert Problem.from_dict(json.loads(json.dumps(problem.to_dict()))) == problem, name
+    with pytest.raises(InputError, match="not a topology problem"):
+        Problem.from_dict({"name": "x", "nelx": 4})

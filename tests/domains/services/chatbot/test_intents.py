@@ -5,7 +5,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from domains.services.chatbot.intents import IntentClassifier, parse_intents_csv, stratified_split
+from domains.services.chatbot.intents import (
+    IntentClassifier,
+    IntentConfig,
+    parse_intents_csv,
+    stratified_split,
+)
 from shared_models.exceptions import InputError, ModelError
 
 EXAMPLES = {
@@ -124,3 +129,31 @@ def test_bad_intent_files_and_untrained_models_are_refused(tmp_path: Path) -> No
         IntentClassifier().predict(["hello"])
     with pytest.raises(ModelError, match="train it again"):
         IntentClassifier.load(tmp_path)
+
+
+def _bag_of_letters(texts: list[str]) -> np.ndarray:
+    """A cheap stand-in embedder: letter counts, unit length (it cannot tell 'card' from 'drac')."""
+    out = np.zeros((len(texts), 26), np.float32)
+    for row, text in enumerate(texts):
+        for ch in text.lower():
+            if "a" <= ch <= "z":
+                out[row, ord(ch) - 97] += 1
+    return out / np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-9)
+
+
+def test_ngrams_join_the_embedding_when_intents_have_enough_examples(tmp_path: Path) -> None:
+    # word order is all that separates these two intents; letter counts alone cannot
+    texts = [f"top up by card {i}" for i in range(25)] + [f"card by up top {i}" for i in range(25)]
+    labels = ["card_top_up"] * 25 + ["reversed"] * 25
+    lexical = IntentClassifier(embedder=_bag_of_letters).fit(texts, labels)
+    assert lexical.lexical_ is not None
+    plain = IntentClassifier(IntentConfig(lexical_min_examples=10**6), embedder=_bag_of_letters)
+    plain.fit(texts, labels)
+    assert plain.lexical_ is None
+    probe = ["top up by card 99", "card by up top 99"]
+    assert [p.candidate for p in lexical.predict(probe)] == ["card_top_up", "reversed"]
+    assert lexical.evaluate(probe, ["card_top_up", "reversed"]).accuracy == 1.0
+    assert plain.evaluate(probe, ["card_top_up", "reversed"]).accuracy < 1.0
+    loaded = IntentClassifier.load(lexical.save(tmp_path / "m"), embedder=_bag_of_letters)
+    x = _bag_of_letters(probe)
+    np.testing.assert_allclose(loaded.probabilities(probe, x), lexical.probabilities(probe, x), atol=1e-6)
