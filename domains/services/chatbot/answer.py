@@ -289,6 +289,28 @@ def answer_stream(
     return AnswerStream(_generate(lm, question, hits, embedder, company, history, config, result), result)
 
 
+_RESTART_WORDS = 6  # a sentence that opens with an earlier one's first six words starts it over
+
+
+def restates(earlier: Sequence[str], sentence: str) -> bool:
+    """Whether a sentence says again what an earlier one said: it starts the same way (small models
+    restart a sentence and then drift from the source), or shares most of its words with it."""
+    words = _words(sentence)
+    for previous in earlier:
+        before = _words(previous)
+        n = min(_RESTART_WORDS, len(before), len(words))
+        if n and words[:n] == before[:n]:
+            return True
+        union = set(words) | set(before)
+        if union and len(set(words) & set(before)) / len(union) >= 0.7:
+            return True
+    return False
+
+
+def _words(text: str) -> list[str]:
+    return re.findall(r"[a-z0-9']+", text.lower())
+
+
 def _generate(
     lm: TextGenerator,
     question: str,
@@ -321,6 +343,8 @@ def _generate(
             verdict = checker.check(text, cited)
             if verdict.supported_by is not None and leaks_prompt(text, secret):
                 verdict = CheckedSentence(text, cited, None, verdict.similarity, "repeats the rules")
+            elif verdict.supported_by is not None and restates([k for k, _ in kept], text):
+                verdict = CheckedSentence(text, cited, None, verdict.similarity, "said already")
             result.sentences.append(verdict)
             if verdict.supported_by is not None:
                 kept.append((text, verdict.supported_by))

@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from domains.services.chatbot import KnowledgeIndex, SupportStore, answer_stream
-from domains.services.chatbot.answer import SupportChecker, build_messages
+from domains.services.chatbot.answer import SupportChecker, build_messages, restates
 from shared_models.embeddings import embed
 from tests.domains.services.chatbot.conftest import ScriptedGenerator
 
@@ -82,3 +82,15 @@ def test_negation_flips_and_echoed_labels_are_caught() -> None:
         [("Express delivery is not available for furniture.", (1,))],  # the label is no citation
         "More",
     )
+
+
+def test_a_sentence_started_over_is_not_said_twice(hits: list) -> None:
+    draft = (
+        "Outdoor furniture has an extended 5-year warranty [1]. "
+        "Outdoor furniture has an extended 5-year warranty against manufacturing faults [1]."
+    )
+    result = answer_stream(ScriptedGenerator(draft), QUESTION, hits).collect()
+    assert result.text == "Outdoor furniture has an extended 5-year warranty [1]."
+    assert [s.reason for s in result.removed] == ["said already"]
+    assert restates(["The parcel left on Monday."], "the parcel left on monday, as planned.")
+    assert not restates(["The parcel left on Monday."], "Refunds take five working days.")
