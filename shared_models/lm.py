@@ -29,7 +29,7 @@ import json
 import os
 import threading
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, TypedDict, get_args
@@ -349,6 +349,7 @@ class TextGenerator(abc.ABC):
         options: GenerationOptions | None = None,
         *,
         system: str | None = None,
+        on_text: Callable[[str], None] | None = None,
     ) -> Any:
         """A JSON value that validates against ``schema``.
 
@@ -361,6 +362,8 @@ class TextGenerator(abc.ABC):
             prompt: What to produce.
             options: Sampling options (``max_tokens`` must leave room for the whole object).
             system: Optional system prompt.
+            on_text: Called with the answer's text so far after every piece the model writes (from
+                the start again on a retry), so a caller can show the JSON as it grows.
 
         Returns:
             The parsed value (dict, list, ...), valid against ``schema``.
@@ -377,7 +380,7 @@ class TextGenerator(abc.ABC):
         messages, problem = first, "no answer"
         for attempt in range(1 + self.json_retries):
             seed = None if options.seed is None else options.seed + attempt
-            text = self._open_stream(messages, options.replace(seed=seed), schema).collect().text
+            text = _read_all(self._open_stream(messages, options.replace(seed=seed), schema), on_text)
             value, problem = _parse_json(text, validator)
             if problem is None:
                 return value
@@ -397,6 +400,20 @@ class TextGenerator(abc.ABC):
 
     def describe(self) -> str:
         return f"{self.model_name} ({self.backend}, {self.engine})"
+
+
+def _read_all(stream: TextStream, on_text: Callable[[str], None] | None) -> str:
+    """The whole text of a stream, reporting it as it grows when asked to."""
+    if on_text is None:
+        return stream.collect().text
+    so_far = ""
+    try:
+        for piece in stream:
+            so_far += piece
+            on_text(so_far)
+    finally:
+        stream.close()
+    return so_far
 
 
 def _single_turn(prompt: str, system: str | None) -> list[ChatMessage]:

@@ -26,6 +26,7 @@ class Progress:
         metrics: Latest scalar metrics, e.g. ``{"loss": 0.31}``.
         preview: Optional preview (an image array, a mesh) for the UI to show.
         elapsed_s: Seconds since the work started.
+        text: What a language model is writing right now (the item in progress), for a live view.
     """
 
     step: int
@@ -34,6 +35,7 @@ class Progress:
     metrics: dict[str, float] = field(default_factory=dict)
     preview: Any | None = None
     elapsed_s: float = 0.0
+    text: str = ""
 
     @property
     def fraction(self) -> float | None:

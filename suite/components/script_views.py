@@ -290,6 +290,9 @@ def render_live_job(page_id: str, job: BackgroundJob, label: str, draft: Draft |
     growing = snapshot.preview if isinstance(snapshot.preview, Draft) else draft
     live, preview = st.columns([3, 2])
     with live:
+        if progress and progress.text:  # the item being written, token by token (JSON as the model writes it)
+            st.caption(f"The model is writing {message.removeprefix('writing ').rstrip('…')}:")
+            st.code(progress.text[-1500:], language="json", wrap_lines=True)
         live_view(growing)
     with preview:
         render_preview(growing)

@@ -18,6 +18,7 @@ Example:
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 import time
 import zlib
@@ -147,6 +148,9 @@ class ScriptWriter:
     def __init__(self, lm: TextGenerator, *, max_tokens_cap: int = 2048) -> None:
         self.lm = lm
         self.max_tokens_cap = max_tokens_cap
+        # where the JSON of the item being written goes as it grows; per thread, since the suite
+        # may run drafts of several sessions on one writer
+        self._live = threading.local()
 
     # -- one call per item -----------------------------------------------------------------------
 
@@ -158,7 +162,9 @@ class ScriptWriter:
             repeat_penalty=s.repeat_penalty,
             seed=_seed(s, key, draft.versions.get(key, 0) * ITEM_ATTEMPTS + attempt),
         )
-        return self.lm.generate_json(schema, prompt, options, system=SYSTEM)
+        return self.lm.generate_json(
+            schema, prompt, options, system=SYSTEM, on_text=getattr(self._live, "on_text", None)
+        )
 
     def title(self, draft: Draft) -> str:
         schema = {"type": "object", "properties": {"title": _string(60)}, "required": ["title"]}
@@ -336,7 +342,8 @@ class ScriptWriter:
 
         Items already present are kept (so this also continues a stopped draft). After each item,
         ``on_progress`` gets a `Progress` whose ``preview`` is the draft so far; returning False (or
-        setting ``stop``) ends the work with that partial draft.
+        setting ``stop``) ends the work with that partial draft. While an item is written, it also
+        gets the item's text as the model writes it (``Progress.text``, token by token).
 
         Args:
             draft_or_settings: A draft to complete, or settings to start a new one.
@@ -360,7 +367,14 @@ class ScriptWriter:
             )
             if should_stop(progress, on_progress, stop):
                 return draft
-            draft = task(draft)
+            if on_progress is not None:
+                self._live.on_text = lambda text, p=progress: on_progress(
+                    dataclasses.replace(p, text=text, elapsed_s=time.perf_counter() - start)
+                )
+            try:
+                draft = task(draft)
+            finally:
+                self._live.on_text = None
         should_stop(
             Progress(len(tasks), len(tasks), "done", preview=draft, elapsed_s=time.perf_counter() - start),
             on_progress,

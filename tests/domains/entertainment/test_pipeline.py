@@ -5,6 +5,8 @@ milliseconds; the two at the end use the bundled SmolLM2 model on a tiny draft."
 
 from __future__ import annotations
 
+import itertools
+import json
 import threading
 
 import pytest
@@ -19,7 +21,8 @@ from domains.entertainment.scripts import (
 )
 from domains.entertainment.scripts.cleanup import repetition
 from shared_models.exceptions import InputError, ResourceLimitError
-from shared_models.lm import TextGenerator
+from shared_models.lm import Chunk, TextGenerator, TextStream
+from shared_models.progress import Progress
 from tests.domains.entertainment.scripted_lm import ScriptedGenerator
 
 LOGLINE = "A retired ferry captain must sail one last night crossing to bring her estranged son home."
@@ -92,9 +95,11 @@ def test_steps_run_in_order_and_stop_keeps_a_partial_draft() -> None:
     stop = threading.Event()
     seen: list[str] = []
 
-    def on_progress(progress: object) -> None:
-        seen.append(progress.message)  # type: ignore[attr-defined]
-        if progress.message.startswith("writing scene 2"):  # type: ignore[attr-defined]
+    def on_progress(progress: Progress) -> None:
+        if progress.text:
+            return  # a report from inside an item (its text so far)
+        seen.append(progress.message)
+        if progress.message.startswith("writing scene 2"):
             stop.set()
 
     partial = writer.write(top, on_progress=on_progress, stop=stop)
@@ -163,3 +168,29 @@ def test_real_model_writes_a_valid_tiny_draft_reproducibly(local_lm: TextGenerat
     # double the cost of this test).
     assert writer.title(draft.replace(title="")) == draft.title
     assert writer.scene(draft, 0) == draft.scenes[0]
+
+
+class PieceByPieceGenerator(ScriptedGenerator):
+    """The scripted answers, streamed in 8-character pieces as a real model streams tokens."""
+
+    def _open_stream(self, messages, options, schema):  # type: ignore[no-untyped-def]
+        whole = super()._open_stream(messages, options, schema).collect().text
+        pieces = [whole[i : i + 8] for i in range(0, len(whole), 8)]
+        chunks = iter([Chunk(p, tokens=1) for p in pieces[:-1]] + [Chunk(pieces[-1], 1, "stop")])
+        return TextStream(chunks, backend="test", model=self.model_name, prompt_tokens=1)
+
+
+def test_each_item_streams_its_text_while_it_is_written() -> None:
+    seen: dict[str, list[str]] = {}
+
+    def on_progress(progress: Progress) -> None:
+        if progress.text:
+            seen.setdefault(progress.message, []).append(progress.text)
+
+    draft = ScriptWriter(PieceByPieceGenerator()).write(settings(scenes=1), on_progress=on_progress)
+    assert draft.complete
+    labels = {"title", "characters", "outline", "scene 1 of 1"}
+    assert set(seen) == {f"writing {'' if label.startswith('scene') else 'the '}{label}…" for label in labels}
+    for texts in seen.values():
+        assert len(texts) >= 3 and all(b.startswith(a) for a, b in itertools.pairwise(texts))
+        json.loads(texts[-1])  # the last report is the item's whole answer
