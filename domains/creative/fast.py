@@ -38,6 +38,7 @@ __all__ = [
     "FastStyleSpec",
     "TrainingStoppedError",
     "apply_fast",
+    "fast_styles_for",
     "list_fast_styles",
     "open_fast_style",
     "sliced_patch_loss",
@@ -343,7 +344,11 @@ def train_fast_style(
 
 
 def list_fast_styles(store_root: str | Path) -> list[dict[str, Any]]:
-    """Trained fast styles in the store, newest first: ``{"key", "name", "created", "seconds", "folder"}``."""
+    """Trained fast styles in the store, newest first.
+
+    Returns:
+        ``{"key", "name", "created", "seconds", "fingerprint", "folder"}`` per style.
+    """
     root = Path(store_root)
     entries = []
     for card_path in sorted(root.glob(f"*/{CARD}")) if root.is_dir() else []:
@@ -359,10 +364,17 @@ def list_fast_styles(store_root: str | Path) -> list[dict[str, Any]]:
                 "name": card.extra.get("style_name", card_path.parent.name),
                 "created": card.created,
                 "seconds": card.training.get("total_seconds"),
+                "fingerprint": card.extra.get("spec", {}).get("style_fingerprint"),
                 "folder": str(card_path.parent),
             }
         )
     return sorted(entries, key=lambda e: e["created"], reverse=True)
+
+
+def fast_styles_for(store_root: str | Path, style: np.ndarray) -> list[dict[str, Any]]:
+    """The trained fast styles made from this style image (same fingerprint), newest first."""
+    fingerprint = style_fingerprint(style)
+    return [e for e in list_fast_styles(store_root) if e["fingerprint"] == fingerprint]
 
 
 def open_fast_style(store_root: str | Path, key: str) -> FastStyle:

@@ -94,6 +94,9 @@ def texture_stats(image: np.ndarray) -> np.ndarray:
 def texture_distance(image: np.ndarray, style: np.ndarray) -> float:
     """Distance between texture statistics: mean total-variation distance of the coherence histograms
     plus the mean absolute difference of the log energy fall-off (scaled by 1/4 to a similar range)."""
+    # Strokes are compared at the scale they were painted: the style as large as the image (as the
+    # painterly mode resizes it), not at its file resolution.
+    style = resize(style, fit_size(style.shape, max(image.shape[:2])))
     a, b = texture_stats(image), texture_stats(style)
     span = COHERENCE_BINS * len(SCALES)
     histogram_part = 0.5 * np.abs(a[:span] - b[:span]).sum() / len(SCALES)

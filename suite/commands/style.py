@@ -15,6 +15,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from domains.creative import (
     CONTENT_PHOTOS,
     METHODS,
@@ -24,7 +26,7 @@ from domains.creative import (
     check_upload,
     list_fast_styles,
 )
-from domains.creative.fast import style_fingerprint
+from domains.creative.fast import fast_styles_for
 from shared_models.exceptions import InputError
 from suite.commands.progress import TerminalProgress, stop_on_interrupt
 from suite.runners.style import load_style, store_root, stylise_and_record, train_and_record
@@ -82,15 +84,14 @@ def list_command(args: argparse.Namespace) -> int:
     return 0
 
 
-def _fast_key(workspace: Workspace, style_name: str, fingerprint: str) -> str:
+def _fast_key(workspace: Workspace, style_name: str, style: np.ndarray) -> str:
     """The newest trained fast style for this style image."""
-    for entry in list_fast_styles(store_root(workspace)):
-        spec = json.loads(Path(entry["folder"], "card.json").read_text(encoding="utf-8"))["extra"]["spec"]
-        if spec.get("style_fingerprint") == fingerprint:
-            return str(entry["key"])
-    raise InputError(
-        f"no fast style is trained for {style_name!r}; run `aigc style train --style {style_name}`"
-    )
+    matching = fast_styles_for(store_root(workspace), style)
+    if not matching:
+        raise InputError(
+            f"no fast style is trained for {style_name!r}; run `aigc style train --style {style_name}`"
+        )
+    return str(matching[0]["key"])
 
 
 def apply_command(args: argparse.Namespace) -> int:
@@ -110,7 +111,7 @@ def apply_command(args: argparse.Namespace) -> int:
     )
     settings = StyleSettings(args.method, args.colour_method, args.keep_colours, painterly)
     workspace = Workspace.from_env()
-    fast_key = _fast_key(workspace, style_name, style_fingerprint(style)) if args.method == "fast" else None
+    fast_key = _fast_key(workspace, style_name, style) if args.method == "fast" else None
     args.out.mkdir(parents=True, exist_ok=True)
     rows = []
     with stop_on_interrupt() as stop:
