@@ -214,7 +214,7 @@ def render_result(page_id: str, workspace: Workspace, run_id: int) -> None:
     cols[3].metric("Seconds", f"{metrics['seconds']:.1f}")
     downloads = st.columns(3)
     downloads[0].download_button(
-        "Download result (PNG)",
+        "Result (PNG)",
         workspace.artifact_path(run_id, "result.png").read_bytes(),
         f"style_{run_id}.png",
         "image/png",
@@ -222,11 +222,11 @@ def render_result(page_id: str, workspace: Workspace, run_id: int) -> None:
         on_click="ignore",
     )
     downloads[1].download_button(
-        "Download before/after (PNG)", before_after, f"style_{run_id}_before_after.png", "image/png",
+        "Before/after (PNG)", before_after, f"style_{run_id}_before_after.png", "image/png",
         key=f"{page_id}.dl_pair", on_click="ignore",
     )  # fmt: skip
     downloads[2].download_button(
-        "Download measures (JSON)",
+        "Measures (JSON)",
         workspace.artifact_path(run_id, "measures.json").read_bytes(),
         f"style_{run_id}_measures.json",
         "application/json",

@@ -94,7 +94,7 @@ def test_page_stylises_and_shows_measures_and_downloads(app: AppTest, aigc_home:
     metrics = {m.label: m.value for m in app.metric}
     assert float(metrics["Colour distance"]) > 0 and 0 < float(metrics["SSIM to the photo"]) <= 1
     downloads = {d.proto.label for d in app.get("download_button")}
-    assert {"Download result (PNG)", "Download before/after (PNG)", "Download measures (JSON)"} <= downloads
+    assert {"Result (PNG)", "Before/after (PNG)", "Measures (JSON)"} <= downloads
     record = Workspace(aigc_home).get_run(1)
     assert record.status == "done" and record.params["painterly"]["output_size"] == 256
     assert record.params["method"] == "painterly" and record.metrics["texture_distance"] > 0
