@@ -5,8 +5,8 @@ The output starts as the content photo recoloured after the style plus noise and
 fine. At each scale and patch size, every patch of a regular grid is replaced by its nearest style
 patch (searched in a PCA space), the overlapping replacements are merged by a robust (IRLS, r = 0.8)
 average, the content is blended back in where it has edges (and where a keep-mask asks), colours are
-histogram-matched to the style, and a light edge-preserving filter removes seams. Brush strokes
-appear because whole style patches are pasted, not pixel statistics.
+histogram-matched to the style (along randomly rotated colour axes), and a light edge-preserving filter
+removes seams. Brush strokes appear because whole style patches are pasted, not pixel statistics.
 
 Everything is vectorised in torch: ``unfold`` extracts grid patches, one matmul per block of queries
 finds neighbours, and ``fold`` adds weighted patches back.
@@ -58,6 +58,9 @@ class PainterlyConfig:
         irls_iterations: Reweighting rounds of the aggregation.
         noise: Standard deviation of the starting noise (image values in [0, 1]).
         mask_weight: Content weight inside the keep-mask.
+        smooth_radius: Radius of the edge-preserving (guided) filter after each round.
+        smooth_eps: Its edge threshold (variance); kept light: radius 2 / 0.004 smoothed away the
+            painting's fine texture and scored worse on all three measures on the four paintings.
         seed: Seeds the starting noise and the style patch sample.
     """
 
@@ -74,6 +77,8 @@ class PainterlyConfig:
     irls_iterations: int = 3
     noise: float = 0.2
     mask_weight: float = 4.0
+    smooth_radius: int = 1
+    smooth_eps: float = 0.001
     seed: int = 0
 
     def __post_init__(self) -> None:
@@ -145,25 +150,45 @@ def _resize_t(tensor: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
     return out[0]
 
 
-def _match_histograms_t(x: torch.Tensor, reference: torch.Tensor) -> torch.Tensor:
-    """Per-channel exact histogram matching of (C, H, W) tensors by sorting."""
-    out = torch.empty_like(x)
-    for c in range(x.shape[0]):
-        values = x[c].reshape(-1)
-        sorted_ref = torch.sort(reference[c].reshape(-1)).values
-        positions = torch.linspace(0, sorted_ref.numel() - 1, values.numel())
+class _HistogramMatcher:
+    """Per-channel exact histogram matching to a style, each call along a fresh random rotation of
+    the colour axes.
+
+    Matching R, G and B independently mixes colours the painting never pairs; repeated over the rounds
+    with a new rotation each time, the same cheap 1-D matching becomes iterative distribution
+    transfer (Pitie et al. 2005) and carries the joint colour distribution.
+    """
+
+    def __init__(self, style: torch.Tensor, generator: torch.Generator) -> None:
+        self.flat = style.reshape(style.shape[0], -1)
+        self.mean = self.flat.mean(1, keepdim=True)
+        self.generator = generator
+        self.calls = 0
+
+    def _axes(self) -> torch.Tensor:
+        self.calls += 1
+        channels = self.flat.shape[0]
+        if self.calls == 1:  # the first match is the plain per-channel one of the recipe
+            return torch.eye(channels)
+        q, r = torch.linalg.qr(torch.randn(channels, channels, generator=self.generator, dtype=torch.float64))
+        return (q * torch.sign(torch.diagonal(r))).float()
+
+    def __call__(self, x: torch.Tensor) -> torch.Tensor:
+        axes = self._axes()
+        reference = torch.sort(axes.T @ (self.flat - self.mean), dim=1).values  # (C, N)
+        values = axes.T @ (x.reshape(x.shape[0], -1) - self.mean)  # (C, M)
+        count, size = values.shape[1], reference.shape[1]
+        positions = torch.linspace(0, size - 1, count)
         low = positions.floor().long()
-        high = (low + 1).clamp(max=sorted_ref.numel() - 1)
+        high = (low + 1).clamp(max=size - 1)
         frac = positions - low
-        levels = sorted_ref[low] * (1 - frac) + sorted_ref[high] * frac
-        order = torch.argsort(values, stable=True)
+        levels = reference[:, low] * (1 - frac) + reference[:, high] * frac  # (C, M)
         matched = torch.empty_like(values)
-        matched[order] = levels
-        out[c] = matched.reshape(x.shape[1:])
-    return out
+        matched.scatter_(1, torch.argsort(values, dim=1, stable=True), levels)
+        return (axes @ matched + self.mean).reshape(x.shape)
 
 
-def _guided_smooth(x: torch.Tensor, radius: int = 2, eps: float = 0.004) -> torch.Tensor:
+def _guided_smooth(x: torch.Tensor, radius: int, eps: float) -> torch.Tensor:
     """A light edge-preserving filter: the guided filter (He et al.), each channel guiding itself."""
     kernel = 2 * radius + 1
 
@@ -316,7 +341,7 @@ def stylise_painterly(
         )
         weight = np.maximum(weight, config.mask_weight * np.clip(mask[: size[0], : size[1]], 0, 1))
     weight_full = torch.from_numpy(weight)[None]
-    start = _match_histograms_t(content_full, style_full)
+    start = _HistogramMatcher(style_full, generator)(content_full)
     start = start + config.noise * torch.randn(start.shape, generator=generator)
 
     levels = [(math.ceil(size[0] / 2**k), math.ceil(size[1] / 2**k)) for k in reversed(range(config.scales))]
@@ -331,6 +356,7 @@ def stylise_painterly(
         x = _resize_t(x, level)
         content_l, weight_l = _resize_t(content_full, level), _resize_t(weight_full, level)
         style_l = _resize_t(style_full, fit_size(tuple(style_full.shape[1:]), max(level)))
+        match_colours = _HistogramMatcher(style_l, generator)
         for patch, gap in (pair for lvl, pair in plan if lvl == level):
             if patch > min(style_l.shape[1:]):
                 continue
@@ -343,7 +369,8 @@ def stylise_painterly(
                     :, : level[0], : level[1]
                 ]
                 x = (synthesised + weight_l * content_l) / (1 + weight_l)
-                x = _guided_smooth(_match_histograms_t(x, style_l)).clamp(0, 1)
+                x = match_colours(x)
+                x = _guided_smooth(x, config.smooth_radius, config.smooth_eps).clamp(0, 1)
                 steps += 1
                 message = f"scale {scale_index + 1}/{len(levels)}, patch {patch} px"
                 report = Progress(
