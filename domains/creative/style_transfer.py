@@ -17,7 +17,7 @@ from typing import Literal
 
 import numpy as np
 
-from domains.creative.colour import ColourMethod, keep_colours, transfer_colour
+from domains.creative.colour import ColourMethod, keep_colours, match_palette, transfer_colour
 from domains.creative.fast import FastStyle, apply_fast
 from domains.creative.images import fit_size, resize
 from domains.creative.measures import StyleMeasures, measure
@@ -29,6 +29,7 @@ __all__ = ["METHODS", "Method", "StyleResult", "StyleSettings", "stylise"]
 
 Method = Literal["painterly", "fast", "colour"]
 METHODS: tuple[Method, ...] = ("painterly", "fast", "colour")
+FAST_COLOUR_ROUNDS = 6
 
 
 @dataclass(frozen=True)
@@ -125,7 +126,11 @@ def stylise(
     elif settings.method == "fast":
         if fast_style is None:
             raise InputError("the fast method needs a trained fast style; train one for this style first")
-        image = apply_fast(fast_style, content, settings.output_size)
+        # The network learns strokes well but, as any regression, pulls colours towards their mean;
+        # a few quick sliced optimal-transport rounds restore the style's palette.
+        image = match_palette(
+            apply_fast(fast_style, content, settings.output_size), style, FAST_COLOUR_ROUNDS
+        )
     else:
         image = transfer_colour(before, style, settings.colour_method, seed=settings.painterly.seed)
     if settings.keep_colours:
