@@ -7,7 +7,9 @@ Goals from the issue: painterly <= 20 s per 512 px image, colour distance at mos
 SSIM >= 0.35 on every pair; fast mode <= 1 s per image and within 25 % of the painterly distances.
 
 Environment: ``AIGC_BENCH_STYLE_FAST`` (comma-separated painting stems, default all) limits which
-paintings get a fast network trained; ``AIGC_BENCH_STYLE_TRAIN_S`` is the training budget (default 180).
+paintings get a fast network trained (``none``: no fast mode); ``AIGC_BENCH_STYLE_TRAIN_S`` is the training
+budget (default 180); ``AIGC_BENCH_STYLE_THREADS`` overrides the harness's 2 torch threads (on a loaded
+2-core machine, 2 threads made the painterly mode 2-3x slower than 1).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+import torch
 
 from domains.creative import (
     PainterlyConfig,
@@ -55,6 +58,8 @@ def _row(method: str, painting: str, content: str, measures: dict[str, float], s
 def run() -> list[Figure]:
     if not PAINTINGS.is_dir():
         return [Figure(NAME, "style paintings", float("nan"), "", f"skipped: {PAINTINGS} absent")]
+    if os.environ.get("AIGC_BENCH_STYLE_THREADS"):
+        torch.set_num_threads(int(os.environ["AIGC_BENCH_STYLE_THREADS"]))
     paintings = _paintings()
     chosen_fast = os.environ.get("AIGC_BENCH_STYLE_FAST", ",".join(paintings)).split(",")
     photos = {name: content_photo(name) for name in CONTENTS}
