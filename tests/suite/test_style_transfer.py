@@ -12,9 +12,10 @@ from PIL import Image
 from streamlit.testing.v1 import AppTest
 
 from domains.creative import PainterlyConfig, StyleSettings, content_photo, draw_style
+from domains.creative.fast import FastStyleConfig
 from domains.creative.images import resize
 from suite.cli import main
-from suite.runners.style import list_results, stylise_and_record
+from suite.runners.style import list_results, stylise_and_record, train_and_record
 from suite.workspace import Workspace
 
 PAGE = "pages/style_transfer.py"
@@ -98,3 +99,38 @@ def test_page_stylises_and_shows_measures_and_downloads(app: AppTest, aigc_home:
     record = Workspace(aigc_home).get_run(1)
     assert record.status == "done" and record.params["painterly"]["output_size"] == 256
     assert record.params["method"] == "painterly" and record.metrics["texture_distance"] > 0
+
+
+def test_page_applies_a_fast_style_trained_earlier(app: AppTest, aigc_home: Path) -> None:
+    tiny = {
+        "data_size": 64,
+        "painterly_scales": 1,
+        "painterly_iterations": 1,
+        "crop": 32,
+        "crops_per_image": 4,
+    }
+    network = FastStyleConfig(channels=(8, 8, 8), residual_blocks=1)
+    trained = train_and_record(
+        Workspace(aigc_home),
+        draw_style("swirl", 512),
+        "swirl",
+        steps=3,
+        seconds=None,
+        network=network,
+        **tiny,
+    )
+    assert Workspace(aigc_home).get_run(trained.run_id).capability == "style.train"
+
+    app.switch_page(PAGE).run()
+    app.selectbox(key="style-transfer.Style").set_value("swirl")
+    app.radio(key="style-transfer.method").set_value("fast")
+    app.select_slider(key="style-transfer.size").set_value(256)
+    app.run()
+    assert app.selectbox(key="style-transfer.fast").options[0].startswith("swirl · trained")
+    app.button(key="style-transfer.stylise").click()
+    app.run(timeout=STYLISE_TIMEOUT_S)
+    assert not app.exception, app.exception
+    record = Workspace(aigc_home).get_run(trained.run_id + 1)
+    assert record.status == "done" and record.params["method"] == "fast"
+    assert record.params["fast_style"] == {"key": trained.fast_style.folder.name, "name": "swirl"}
+    assert [s.value for s in app.subheader][:1] == [f"Run {record.id}: astronaut in the style of swirl"]
