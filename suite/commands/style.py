@@ -25,6 +25,7 @@ from domains.creative import (
     StyleSettings,
     check_upload,
     list_fast_styles,
+    open_fast_style,
 )
 from domains.creative.fast import fast_styles_for
 from shared_models.exceptions import InputError
@@ -112,6 +113,7 @@ def apply_command(args: argparse.Namespace) -> int:
     settings = StyleSettings(args.method, args.colour_method, args.keep_colours, painterly)
     workspace = Workspace.from_env()
     fast_key = _fast_key(workspace, style_name, style) if args.method == "fast" else None
+    fast = open_fast_style(store_root(workspace), fast_key) if fast_key else None  # once per batch
     args.out.mkdir(parents=True, exist_ok=True)
     rows = []
     with stop_on_interrupt() as stop:
@@ -119,7 +121,7 @@ def apply_command(args: argparse.Namespace) -> int:
             content = check_upload(path.read_bytes(), path.name)
             progress = TerminalProgress()
             outcome = stylise_and_record(
-                workspace, content, path.name, style, style_name, settings, None, fast_key, progress, stop
+                workspace, content, path.name, style, style_name, settings, None, fast, progress, stop
             )
             progress.close()
             target = args.out / f"{path.stem}_{style_name}.png"

@@ -16,11 +16,13 @@ import streamlit as st
 from domains.creative import (
     CONTENT_PHOTOS,
     PROCEDURAL_STYLES,
+    FastStyle,
     PainterlyConfig,
     StyleSettings,
     check_upload,
     content_photo,
     draw_style,
+    open_fast_style,
     png_bytes,
 )
 from domains.creative.fast import fast_styles_for
@@ -72,6 +74,12 @@ def bundled_photo(name: str) -> np.ndarray:
 @st.cache_data(show_spinner="Drawing the style…", max_entries=16)
 def built_in_style(name: str) -> np.ndarray:
     return draw_style(name, STYLE_SIZE)
+
+
+@st.cache_resource(show_spinner="Loading the fast network…", max_entries=8)
+def fast_network(root: str, key: str) -> FastStyle:
+    """A trained fast style, loaded once per process and shared by sessions (inference only)."""
+    return open_fast_style(root, key)
 
 
 @st.cache_data(show_spinner="Checking the upload…", max_entries=8)
@@ -173,8 +181,8 @@ def keep_region(page_id: str, shape: tuple[int, ...]) -> np.ndarray | None:
     return mask
 
 
-def pick_fast_style(page_id: str, workspace: Workspace, style: np.ndarray) -> str | None:
-    """The trained fast style for this style image, if any (newest first)."""
+def pick_fast_style(page_id: str, workspace: Workspace, style: np.ndarray) -> FastStyle | None:
+    """The trained fast style for this style image, if any (newest first), loaded once per process."""
     matching = fast_styles_for(store_root(workspace), style)
     if not matching:
         st.info("No fast network is trained for this style yet: train one below (a few minutes).")
@@ -185,7 +193,8 @@ def pick_fast_style(page_id: str, workspace: Workspace, style: np.ndarray) -> st
         format_func=lambda e: f"{e['name']} · trained {e['created'][:16]} · {e['seconds']:.0f} s",
         key=f"{page_id}.fast",
     )
-    return str(choice["key"])
+    with user_errors():
+        return fast_network(str(store_root(workspace)), str(choice["key"]))
 
 
 def render_job(page_id: str, job: BackgroundJob) -> None:

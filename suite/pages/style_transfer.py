@@ -46,9 +46,9 @@ with settings_col:
         if settings.method == "painterly" and content is not None
         else None
     )
-    fast_key = None
+    fast = None
     if settings.method == "fast" and style is not None:
-        fast_key = pick_fast_style(PAGE_ID, workspace, style)
+        fast = pick_fast_style(PAGE_ID, workspace, style)
         budget = st.slider("Training budget (seconds)", 30, 600, 180, 30, key=f"{PAGE_ID}.train_seconds")
         if st.button("Train fast network", key=f"{PAGE_ID}.train", disabled=busy):
             train_style, train_name = style, style_name
@@ -58,11 +58,11 @@ with settings_col:
             ).start()
             state["job_kind"] = "train"
             st.rerun()
-    ready = content is not None and style is not None and (settings.method != "fast" or fast_key is not None)
+    ready = content is not None and style is not None and (settings.method != "fast" or fast is not None)
     if st.button(
         "Stylise", type="primary", key=f"{PAGE_ID}.stylise", disabled=busy or not ready, width="stretch"
     ):
-        args = (workspace, content, content_name, style, style_name, settings, mask, fast_key)
+        args = (workspace, content, content_name, style, style_name, settings, mask, fast)
         state["job"] = BackgroundJob(
             lambda p, s: stylise_and_record(*args, on_progress=p, stop=s), name=f"{PAGE_ID}-stylise"
         ).start()

@@ -30,7 +30,6 @@ from domains.creative import (
     check_upload,
     content_photo,
     draw_style,
-    open_fast_style,
     png_bytes,
     spec_for,
     stylise,
@@ -121,20 +120,20 @@ def stylise_and_record(
     style_name: str,
     settings: StyleSettings,
     keep_mask: np.ndarray | None = None,
-    fast_key: str | None = None,
+    fast_style: FastStyle | None = None,
     on_progress: ProgressCallback | None = None,
     stop: threading.Event | None = None,
 ) -> StyleOutcome:
     """Stylise as a workspace run and save the result, a before/after image and the measures.
 
-    A stopped painterly run keeps its partial result (saved, measured) and ends as cancelled.
+    ``fast_style`` is the trained network for the ``fast`` method, opened once by the caller
+    (`open_fast_style`; the page caches it per process). A stopped painterly run keeps its partial
+    result (saved, measured) and ends as cancelled.
     """
-    fast = (
-        open_fast_style(store_root(workspace), fast_key) if settings.method == "fast" and fast_key else None
-    )
+    fast = fast_style if settings.method == "fast" else None
     params = {"content": content_name, "style": style_name, **_settings_params(settings)}
     if fast is not None:
-        params["fast_style"] = {"key": fast_key, "name": fast.name}
+        params["fast_style"] = {"key": fast.folder.name, "name": fast.name}
     if keep_mask is not None:
         params["keep_mask_share"] = round(float(np.mean(keep_mask > 0.5)), 4)
     with workspace.start_run(CAPABILITY, params) as run:
