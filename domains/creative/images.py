@@ -114,11 +114,13 @@ class UploadLimits:
         max_bytes: Largest file accepted.
         max_pixels: Largest width x height accepted (checked from the header, before decoding).
         min_side: Smallest side accepted (a patch of the coarsest scale must fit).
+        decode_side: Larger images are reduced to this longest side while decoding.
     """
 
     max_bytes: int = 15 * 1024 * 1024
     max_pixels: int = 40_000_000
     min_side: int = 32
+    decode_side: int = 2048
 
 
 def check_upload(data: bytes, name: str = "upload", limits: UploadLimits | None = None) -> np.ndarray:
@@ -130,7 +132,8 @@ def check_upload(data: bytes, name: str = "upload", limits: UploadLimits | None 
         limits: Size limits (defaults: 15 MB, 40 megapixels, sides >= 32 px).
 
     Returns:
-        ``(H, W, 3)`` float32 RGB in [0, 1] (alpha dropped, grey expanded).
+        ``(H, W, 3)`` float32 RGB in [0, 1] (alpha dropped, grey expanded, longest side at most
+        ``limits.decode_side``).
 
     Raises:
         InputError: Empty, not an image, an unsupported format, or too small.
@@ -166,7 +169,12 @@ def check_upload(data: bytes, name: str = "upload", limits: UploadLimits | None 
     if min(width, height) < limits.min_side:
         raise InputError(f"{name} is {width}x{height}; each side must be at least {limits.min_side} px")
     try:
-        rgb = np.asarray(image.convert("RGB"))
+        # Outputs are at most 1024 px, so larger images are reduced while decoding: a 40-megapixel
+        # upload never becomes a 480 MB float array.
+        image.draft("RGB", (limits.decode_side, limits.decode_side))
+        image = image.convert("RGB")
+        image.thumbnail((limits.decode_side, limits.decode_side), Image.Resampling.LANCZOS)
+        rgb = np.asarray(image)
     except (OSError, ValueError) as exc:
         raise InputError(f"{name} is damaged and cannot be decoded ({exc})") from exc
     return from_uint8(rgb)

@@ -151,6 +151,8 @@ def test_good_uploads_decode_to_rgb() -> None:
     decoded = check_upload(rgba)
     assert decoded.shape == (48, 64, 3) and decoded.dtype == np.float32
     np.testing.assert_allclose(decoded[0, 0], np.array([10, 20, 30]) / 255, atol=1e-6)
+    large = _encoded(Image.new("RGB", (400, 100), (200, 100, 50)), "JPEG")
+    assert check_upload(large, limits=UploadLimits(decode_side=120)).shape == (30, 120, 3)
 
 
 @pytest.mark.parametrize(
