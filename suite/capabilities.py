@@ -138,4 +138,12 @@ CAPABILITIES: tuple[Capability, ...] = (
         icon=":material/face:",
         summary="Pixel-art characters with the look you pick: vary and blend them, and get a card to pitch.",
     ),
+    Capability(
+        id="style-transfer",
+        title="Style Transfer",
+        section="Creative & Entertainment",
+        page="pages/style_transfer.py",
+        icon=":material/palette:",
+        summary="Paint a photo in the manner of a painting: brush strokes, a fast network or colour only.",
+    ),
 )

@@ -19,7 +19,21 @@ from types import ModuleType
 
 from shared_models import __version__
 from shared_models.exceptions import SuiteError
-from suite.commands import characters, chat, lab, part, recs, risk, runs, script, serve, strategy, text, topo
+from suite.commands import (
+    characters,
+    chat,
+    lab,
+    part,
+    recs,
+    risk,
+    runs,
+    script,
+    serve,
+    strategy,
+    style,
+    text,
+    topo,
+)
 
 __all__ = ["COMMAND_GROUPS", "build_parser", "main"]
 
@@ -30,6 +44,7 @@ COMMAND_GROUPS: tuple[ModuleType, ...] = (
     text,
     script,
     characters,
+    style,
     part,
     topo,
     risk,
