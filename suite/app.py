@@ -39,7 +39,8 @@ def render_sidebar() -> None:
 
 def main() -> None:
     st.set_page_config(page_title=APP_TITLE, page_icon=":material/auto_awesome:", layout="wide")
-    page = st.navigation(build_navigation())
+    # the whole menu, always: past 12 pages Streamlit would fold the last sections behind "View more"
+    page = st.navigation(build_navigation(), expanded=True)
     render_sidebar()
     page.run()
 
