@@ -21,8 +21,8 @@ GREEDY = GenerationOptions(max_tokens=24, temperature=0.0, repeat_penalty=1.15, 
 
 
 @pytest.fixture(scope="module")
-def cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("lm-cache")
+def cache_dir(lm_fallback_cache: Path) -> Path:
+    return lm_fallback_cache
 
 
 @pytest.fixture(scope="module")

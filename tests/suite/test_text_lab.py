@@ -104,8 +104,10 @@ def test_a_corpus_that_is_not_utf8_is_refused(lab: AppTest, aigc_home: Path) -> 
 
 @pytest.mark.slow
 def test_the_fallback_engine_is_announced_and_answers(
-    app: AppTest, aigc_home: Path, monkeypatch: pytest.MonkeyPatch
+    app: AppTest, aigc_home: Path, monkeypatch: pytest.MonkeyPatch, lm_fallback_cache: Path
 ) -> None:
+    (aigc_home / "cache").mkdir(parents=True, exist_ok=True)
+    (aigc_home / "cache" / "lm").symlink_to(lm_fallback_cache)  # the session's dequantised copy
     for name in ("AIGC_LLM_BASE_URL", "AIGC_LLM_BACKEND", "AIGC_LLM_GGUF", "AIGC_LLM_ENGINE"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setitem(sys.modules, "llama_cpp", None)  # as if llama.cpp were not installed
