@@ -45,6 +45,12 @@ def render_topology_check(page_id: str, workspace: Workspace) -> bool:
     run_id = state.get(SENT_KEY)
     if run_id is None:
         return False
+    with st.container(key=f"{page_id}-topology-check"):  # a CSS class (st-key-…) tests can scope to
+        _render_panel(page_id, workspace, state, run_id)
+    return True
+
+
+def _render_panel(page_id: str, workspace: Workspace, state: dict, run_id: int) -> None:
     with user_errors():
         record = workspace.get_run(run_id)
     part = record.params.get("part", {})
@@ -86,7 +92,6 @@ def render_topology_check(page_id: str, workspace: Workspace) -> bool:
     if outcome is not None and outcome.topology_run_id == run_id:
         _render_check(page_id, outcome, workspace)
     st.divider()
-    return True
 
 
 def _describe(problem: dict, metrics: dict) -> str:

@@ -191,7 +191,9 @@ def test_a_study_resumes_after_its_worker_is_killed(tmp_path: Path) -> None:
     if study.trials[victim].state != optuna.trial.TrialState.RUNNING:
         pytest.skip("the trial finished in the instant before the kill; nothing was interrupted")
     finished_before = sum(t.state in FINISHED for t in study.trials)
-    time.sleep(3.5)  # the grace period (3 heartbeats) after which a silent trial counts as dead
+    # the grace period (3 heartbeats) after which a silent trial counts as dead, plus a second:
+    # SQLite's now() and the stored heartbeat are whole seconds, so 3.5 s can read as 3
+    time.sleep(5.0)
     result = optimize(None, finished_before + 2, storage, "resume")
     trials = optuna.load_study(study_name="resume", storage=storage).trials
     assert trials[victim].state == optuna.trial.TrialState.FAIL
