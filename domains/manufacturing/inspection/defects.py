@@ -115,12 +115,12 @@ def _fold(tile: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.nd
     extent = np.clip((half_length - np.abs(along)) / (0.05 * size), 0, 1)
     width = rng.uniform(0.015, 0.03) * size
     profile = np.exp(-0.5 * (signed / width) ** 2) * extent
-    shift = 3.0 * width * profile
+    shift = 2.5 * width * profile**2  # squared: the push fades out before the mask edge
     source = [y - np.sin(angle) * shift, x - np.cos(angle) * shift]
     warped = np.stack([ndimage.map_coordinates(tile[..., c], source, order=1) for c in range(3)], axis=-1)
     shading = 1 + 0.45 * np.tanh(signed / width) * profile
     out = np.clip(warped * shading[..., None], 0, 1)
-    return out, (profile > 0.25).astype(np.float32) * profile
+    return out, profile.astype(np.float32)
 
 
 def _missing_print(tile: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:

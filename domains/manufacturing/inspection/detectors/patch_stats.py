@@ -1,0 +1,229 @@
+"""Patch statistics (PaDiM-style): a Gaussian of learned patch features, scored by Mahalanobis distance.
+
+PaDiM (Defard et al., 2020) fits a Gaussian per feature-map location on ImageNet features. No pretrained
+backbone can be downloaded here, so the features are learned from the normal images themselves: at
+three scales, the principal components of colour patches (a one-layer PCA network). Each location of a
+test image is scored by its Mahalanobis distance to the Gaussian of normal patches; the map is smoothed
+and the image score is its maximum.
+
+Two ways to pool the statistics:
+- ``"shared"`` (default): one Gaussian for every location. Right for textures and surfaces, where a
+  patch may sit anywhere in a tile; it also estimates the covariance from far more samples.
+- ``"per_location"``: one Gaussian per location, as in PaDiM. Right for aligned parts, where a
+  feature is normal in one place and a defect in another.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from domains.manufacturing.inspection.detectors.base import (
+    MIN_TRAIN_IMAGES,
+    AnomalyScores,
+    Detector,
+    FitReport,
+    check_images,
+    gaussian_blur,
+    to_tensor,
+    work_shape,
+)
+from shared_models.exceptions import InputError
+from shared_models.progress import Progress, ProgressCallback, should_stop
+
+__all__ = ["PatchStatsConfig", "PatchStatsDetector"]
+
+
+@dataclass
+class PatchStatsConfig:
+    """Settings of the patch-statistics detector.
+
+    Attributes:
+        work_size: Longer image side the features are computed at (images are resized to it).
+        scales: Downsampling factors of the feature pyramid.
+        patch: Patch side, in pixels of each scale.
+        components: Principal components kept per scale.
+        pooling: ``"shared"`` Gaussian for every location, or ``"per_location"`` (PaDiM).
+        shrinkage: Ledoit-Wolf-style shrinkage of the covariance toward its diagonal, in [0, 1).
+        smoothing: Gaussian blur of the anomaly map, in work-resolution pixels.
+        max_fit_patches: Patches sampled per scale to learn the components.
+        seed: Seeds the patch sample.
+    """
+
+    work_size: int = 128
+    scales: tuple[int, ...] = (1, 2, 4)
+    patch: int = 5
+    components: int = 16
+    pooling: Literal["shared", "per_location", "nearest"] = "shared"
+    memory: int = 20_000
+    shrinkage: float = 0.01
+    smoothing: float = 2.0
+    max_fit_patches: int = 60_000
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        self.scales = tuple(self.scales)
+        if self.work_size < 32:
+            raise InputError(f"work_size must be at least 32 pixels, got {self.work_size}")
+        if self.components > 3 * self.patch**2:
+            raise InputError(f"at most {3 * self.patch**2} components fit a {self.patch} px patch")
+        if not 0 <= self.shrinkage < 1:
+            raise InputError(f"shrinkage must be in [0, 1), got {self.shrinkage}")
+
+
+class PatchStatsDetector(Detector):
+    """Mahalanobis distance of multi-scale PCA patch features (see the module docstring)."""
+
+    kind = "patch_stats"
+
+    def __init__(self, config: PatchStatsConfig | None = None) -> None:
+        self.config = config or PatchStatsConfig()
+        self.filters: list[torch.Tensor] = []  # per scale: (components, 3, patch, patch)
+        self.biases: list[torch.Tensor] = []  # per scale: (components,)
+        self.mean = torch.empty(0)
+        self.precision = torch.empty(0)
+        self.image_size = None
+
+    # -- features ---------------------------------------------------------------------------------------
+    def _pyramid(self, images: torch.Tensor) -> list[torch.Tensor]:
+        work = F.interpolate(images, size=self._work, mode="bilinear", align_corners=False, antialias=True)
+        return [work if s == 1 else F.avg_pool2d(work, s) for s in self.config.scales]
+
+    def _features(self, images: torch.Tensor) -> torch.Tensor:
+        """``(N, D, h, w)`` features on a grid of half the work resolution."""
+        grid = (self._work[0] // 2, self._work[1] // 2)
+        pad = self.config.patch // 2
+        maps = []
+        for level, weight, bias in zip(self._pyramid(images), self.filters, self.biases, strict=True):
+            projected = F.conv2d(F.pad(level, (pad,) * 4, mode="reflect"), weight, bias)
+            maps.append(F.interpolate(projected, size=grid, mode="bilinear", align_corners=False))
+        return torch.cat(maps, dim=1)
+
+    def _learn_filters(self, images: torch.Tensor) -> None:
+        generator = torch.Generator().manual_seed(self.config.seed)
+        k = self.config.patch
+        self.filters, self.biases = [], []
+        for level in self._pyramid(images):
+            patches = F.unfold(level, k).transpose(1, 2).reshape(-1, 3 * k * k)
+            take = torch.randperm(len(patches), generator=generator)[: self.config.max_fit_patches]
+            sample = patches[take].double()
+            centre = sample.mean(0)
+            _, _, vectors = torch.linalg.svd(sample - centre, full_matrices=False)
+            components = vectors[: self.config.components].float()
+            self.filters.append(components.reshape(-1, 3, k, k).contiguous())
+            self.biases.append(-(components @ centre.float()))
+
+    # -- fitting ----------------------------------------------------------------------------------------
+    def fit(
+        self,
+        normal_images: np.ndarray,
+        on_progress: ProgressCallback | None = None,
+        stop: threading.Event | None = None,
+    ) -> FitReport:
+        """Learn the patch filters and the Gaussian of normal features (seconds, no gradient steps)."""
+        images = check_images(normal_images, MIN_TRAIN_IMAGES)
+        start = time.perf_counter()
+        self.image_size = (images.shape[1], images.shape[2])
+        self._work = work_shape(self.image_size, self.config.work_size)
+        with torch.no_grad():
+            tensor = to_tensor(images)
+            self._learn_filters(tensor)
+            if should_stop(Progress(1, 3, "learned patch filters"), on_progress, stop):
+                return FitReport(1, time.perf_counter() - start, "cancelled", [])
+            features = torch.cat([self._features(tensor[i : i + 16]) for i in range(0, len(tensor), 16)])
+            if should_stop(Progress(2, 3, "computed features"), on_progress, stop):
+                return FitReport(2, time.perf_counter() - start, "cancelled", [])
+            self._fit_gaussian(features)
+        seconds = time.perf_counter() - start
+        should_stop(Progress(3, 3, "fitted the Gaussian", elapsed_s=seconds), on_progress, None)
+        return FitReport(3, seconds, "steps", [])
+
+    def _fit_gaussian(self, features: torch.Tensor) -> None:
+        n, d, h, w = features.shape
+        if self.config.pooling == "nearest":
+            samples = features.permute(0, 2, 3, 1).reshape(-1, d)
+            generator = torch.Generator().manual_seed(self.config.seed + 1)
+            take = torch.randperm(len(samples), generator=generator)[: self.config.memory]
+            self.mean = samples[take].contiguous()
+            self.precision = torch.empty(0)
+        elif self.config.pooling == "shared":
+            samples = features.permute(0, 2, 3, 1).reshape(-1, d).double()
+            self.mean = samples.mean(0).float()
+            covariance = torch.cov(samples.T)
+            self.precision = self._invert(covariance).float()
+        else:
+            per_location = features.permute(2, 3, 0, 1).reshape(h * w, n, d).double()
+            self.mean = per_location.mean(1).float()
+            centred = per_location - per_location.mean(1, keepdim=True)
+            covariance = centred.transpose(1, 2) @ centred / max(1, n - 1)
+            self.precision = self._invert(covariance).float()
+
+    def _invert(self, covariance: torch.Tensor) -> torch.Tensor:
+        diagonal = torch.diag_embed(torch.diagonal(covariance, dim1=-2, dim2=-1))
+        shrunk = (1 - self.config.shrinkage) * covariance + self.config.shrinkage * diagonal
+        eye = torch.eye(covariance.shape[-1], dtype=covariance.dtype)
+        return torch.linalg.inv(shrunk + 1e-6 * eye)
+
+    # -- scoring ----------------------------------------------------------------------------------------
+    def score(self, images: np.ndarray) -> AnomalyScores:
+        """Mahalanobis anomaly maps at the input resolution; the image score is the map's maximum."""
+        images = self._check_size(images)
+        maps, scores = [], []
+        with torch.no_grad():
+            for start in range(0, len(images), 16):
+                batch = self._score_batch(to_tensor(images[start : start + 16]))
+                maps.append(batch.numpy())
+                scores.append(batch.flatten(1).amax(1).numpy())
+        return AnomalyScores(np.concatenate(scores), np.concatenate(maps).astype(np.float32))
+
+    def _score_batch(self, images: torch.Tensor) -> torch.Tensor:
+        features = self._features(images)
+        n, d, h, w = features.shape
+        if self.config.pooling == "nearest":
+            queries = features.permute(0, 2, 3, 1).reshape(-1, d)
+            distance = self._nearest_squared(queries).reshape(n, 1, h, w)
+        elif self.config.pooling == "shared":
+            centred = features.permute(0, 2, 3, 1).reshape(-1, d) - self.mean
+            distance = ((centred @ self.precision) * centred).sum(1).reshape(n, 1, h, w)
+        else:
+            centred = features.permute(2, 3, 0, 1).reshape(h * w, n, d) - self.mean[:, None, :]
+            distance = ((centred @ self.precision) * centred).sum(2).T.reshape(n, 1, h, w)
+        distance = distance.clamp_min(0).sqrt()
+        upsampled = F.interpolate(distance, size=self.image_size, mode="bilinear", align_corners=False)
+        sigma = self.config.smoothing * self.image_size[0] / self._work[0]
+        return gaussian_blur(upsampled, sigma)[:, 0]
+
+    def _nearest_squared(self, queries: torch.Tensor) -> torch.Tensor:
+        """Squared distance of each query to its nearest remembered normal patch (chunked matrix products)."""
+        memory_norms = (self.mean**2).sum(1)
+        out = []
+        for chunk in queries.split(1024):
+            products = chunk @ self.mean.T
+            squared = (chunk**2).sum(1, keepdim=True) - 2 * products + memory_norms
+            out.append(squared.amin(1))
+        return torch.cat(out)
+
+    # -- persistence ------------------------------------------------------------------------------------
+    def state_dict(self) -> dict[str, torch.Tensor]:
+        tensors = {"mean": self.mean, "precision": self.precision}
+        for i, (weight, bias) in enumerate(zip(self.filters, self.biases, strict=True)):
+            tensors[f"filters.{i}"] = weight
+            tensors[f"biases.{i}"] = bias
+        return tensors
+
+    def load_state_dict(self, state: dict[str, torch.Tensor]) -> None:
+        levels = len(self.config.scales)
+        self.filters = [state[f"filters.{i}"] for i in range(levels)]
+        self.biases = [state[f"biases.{i}"] for i in range(levels)]
+        self.mean, self.precision = state["mean"], state["precision"]
+
+    def _restore(self, folder, image_size) -> None:  # type: ignore[no-untyped-def]
+        super()._restore(folder, image_size)
+        self._work = work_shape(self.image_size, self.config.work_size)
+

@@ -1,0 +1,219 @@
+"""Defect Inspection as recorded runs: train (and, on labelled data, evaluate) an inspector; inspect batches.
+
+The page and `aigc defects` both call these, so runs look the same from either:
+
+- ``defects.train``: params (source, detector, settings, false-alarm rate), metrics (training time, the
+  thresholds and, on labelled data, image/pixel AUROC, PRO, precision/recall/F1 and per-defect figures),
+  artifacts ``model/`` (the inspector: safetensors + JSON), ``evaluation.json`` and ``scores.json`` (test
+  scores and labels, for a live threshold slider) when there is a labelled test set, ``examples.png``.
+- ``defects.inspect``: params (model run, threshold, image count), metrics (failed, ms per image),
+  artifacts ``report.csv`` and ``overlays.zip`` (every image with its heat map and outlined regions).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import shutil
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from domains.manufacturing.inspection.benchmark import BenchmarkSpec, make_benchmark
+from domains.manufacturing.inspection.dataset import GOOD, InspectionSet
+from domains.manufacturing.inspection.overlay import report_csv, report_zip, to_png, verdict_image
+from domains.manufacturing.inspection.pipeline import (
+    Evaluation,
+    InspectionReport,
+    Inspector,
+    InspectorSpec,
+    evaluate,
+    inspect_images,
+    load_inspector,
+    train_inspector,
+)
+from shared_models.exceptions import InputError
+from shared_models.images import make_grid
+from shared_models.progress import ProgressCallback
+from suite.workspace import RunRecord, Workspace
+
+__all__ = [
+    "INSPECT_CAPABILITY",
+    "TRAIN_CAPABILITY",
+    "InspectOutcome",
+    "TrainOutcome",
+    "benchmark_set",
+    "inspect_and_record",
+    "list_models",
+    "open_inspector",
+    "train_and_record",
+    "verdict_pictures",
+]
+
+TRAIN_CAPABILITY = "defects.train"
+INSPECT_CAPABILITY = "defects.inspect"
+MODEL = "model"
+
+
+@dataclass
+class TrainOutcome:
+    """What a recorded training produced."""
+
+    run_id: int
+    inspector: Inspector
+    evaluation: Evaluation | None
+    status: str
+
+
+@dataclass
+class InspectOutcome:
+    """What a recorded inspection produced."""
+
+    run_id: int
+    report: InspectionReport
+    pictures: list[np.ndarray]
+
+
+def benchmark_set(surface: str, image_size: int = 256, seed: int = 0, **sizes: int) -> InspectionSet:
+    """One category of the built-in benchmark (see `BenchmarkSpec`)."""
+    return make_benchmark(BenchmarkSpec(surface=surface, image_size=image_size, seed=seed, **sizes))
+
+
+def _save_inspector(run_dir: Path, inspector: Inspector) -> None:
+    """Write the model folder completely under a temporary name, then rename: never half-written."""
+    staging = run_dir / ".model.tmp"
+    shutil.rmtree(staging, ignore_errors=True)
+    inspector.save(staging)
+    os.replace(staging, run_dir / MODEL)
+
+
+def verdict_pictures(images: np.ndarray, report: InspectionReport, threshold: float) -> list[np.ndarray]:
+    """One overlay picture per image: heat map, outlined regions, green or red frame."""
+    return [
+        verdict_image(image, anomaly_map, threshold, verdict.regions, verdict.passed)
+        for image, anomaly_map, verdict in zip(images, report.maps, report.verdicts, strict=True)
+    ]
+
+
+def _examples(data: InspectionSet, report: InspectionReport, inspector: Inspector, per_kind: int = 2) -> bytes:
+    """A grid of test verdicts: a few good images, then a few of each defect type."""
+    labels = np.asarray(data.test_labels)
+    chosen = [i for kind in [GOOD, *data.defect_types] for i in np.flatnonzero(labels == kind)[:per_kind]]
+    pictures = verdict_pictures(data.test[chosen], _subset(report, chosen), inspector.image_threshold)
+    stacked = np.stack(pictures).astype(np.float32).transpose(0, 3, 1, 2) / 255.0
+    import torch
+
+    return to_png(make_grid(torch.from_numpy(stacked), nrow=2 * per_kind, padding=4))
+
+
+def _subset(report: InspectionReport, index: list[int]) -> InspectionReport:
+    return InspectionReport(
+        [report.verdicts[i] for i in index], report.scores[index], report.maps[index], report.ms_per_image
+    )
+
+
+def train_and_record(
+    workspace: Workspace,
+    data: InspectionSet | np.ndarray,
+    source: dict[str, Any],
+    spec: InspectorSpec | None = None,
+    on_progress: ProgressCallback | None = None,
+    stop: threading.Event | None = None,
+) -> TrainOutcome:
+    """Train an inspector as a workspace run; evaluate it when ``data`` is a labelled `InspectionSet`.
+
+    Args:
+        data: A labelled set (built-in surface, MVTec folder), or ``(N, H, W, 3)`` good images only.
+        source: How the data was chosen (surface name, upload name, folder), kept as params.
+        spec: Detector, settings, false-alarm rate.
+
+    A Stop keeps the model trained so far: it is calibrated, saved, and the run ends as cancelled.
+    """
+    spec = (spec or InspectorSpec()).validate()
+    labelled = isinstance(data, InspectionSet)
+    params = {"source": source, **dataclasses.asdict(spec)}
+    outcome: TrainOutcome | None = None
+    with workspace.start_run(TRAIN_CAPABILITY, params) as run:
+        if labelled:
+            inspector = train_inspector(data.train, data.calibration, spec, on_progress, stop, info=source)
+        else:
+            inspector = train_inspector(np.asarray(data), None, spec, on_progress, stop, info=source)
+        _save_inspector(run.dir, inspector)
+        run.add_artifact(MODEL)
+        fit = inspector.fit
+        metrics: dict[str, Any] = {
+            "train_seconds": round(fit.seconds, 2) if fit else None,
+            "train_steps": fit.steps if fit else None,
+            "image_threshold": inspector.image_threshold,
+            "pixel_threshold": inspector.pixel_threshold,
+            "train_images": inspector.info.get("train_images"),
+            "calibration_images": inspector.info.get("calibration_images"),
+        }
+        evaluation = None
+        if labelled:
+            report = inspect_images(inspector, data.test)
+            evaluation = evaluate(inspector, data, report)
+            metrics.update(evaluation.as_metrics())
+            run.save_json("evaluation.json", dataclasses.asdict(evaluation))
+            run.save_json(
+                "scores.json", {"scores": report.scores.tolist(), "labels": list(data.test_labels)}
+            )
+            run.save_bytes("examples.png", _examples(data, report, inspector))
+        run.log_metrics(metrics)
+        stopped = fit is not None and fit.stopped == "cancelled"
+        if stopped:
+            run.finish("cancelled", error="stopped early; the model trained so far was calibrated and saved")
+        outcome = TrainOutcome(run.id, inspector, evaluation, "cancelled" if stopped else "done")
+    assert outcome is not None
+    return outcome
+
+
+def list_models(workspace: Workspace, limit: int = 50) -> list[RunRecord]:
+    """Trained inspectors (finished or stopped with a saved model), newest first."""
+    records = workspace.list_runs(limit=limit, capability=TRAIN_CAPABILITY)
+    return [r for r in records if MODEL in r.artifacts and r.status in ("done", "cancelled")]
+
+
+def open_inspector(workspace: Workspace, run_id: int) -> Inspector:
+    """The inspector a training run saved.
+
+    Raises:
+        InputError: The run is not a training run with a saved model.
+    """
+    record = workspace.get_run(run_id)
+    if record.capability != TRAIN_CAPABILITY or MODEL not in record.artifacts:
+        raise InputError(f"run {run_id} is not a defect-inspection training run with a saved model")
+    return load_inspector(workspace.run_dir(run_id) / MODEL)
+
+
+def inspect_and_record(
+    workspace: Workspace,
+    model_run_id: int,
+    inspector: Inspector,
+    images: np.ndarray,
+    names: list[str],
+    image_threshold: float | None = None,
+) -> InspectOutcome:
+    """Inspect a batch as a workspace run: verdicts, a CSV report and a zip of overlays."""
+    if len(images) == 0:
+        raise InputError("there are no images to inspect")
+    threshold = inspector.image_threshold if image_threshold is None else float(image_threshold)
+    params = {"model_run": model_run_id, "images": len(images), "image_threshold": threshold}
+    with workspace.start_run(INSPECT_CAPABILITY, params) as run:
+        report = inspect_images(inspector, images, names, threshold)
+        pictures = verdict_pictures(images, report, threshold)
+        csv_text = report_csv(report.rows())
+        run.save_text("report.csv", csv_text)
+        run.save_bytes("overlays.zip", report_zip(pictures, names, csv_text))
+        run.log_metrics(
+            {
+                "failed": report.failed,
+                "passed": len(images) - report.failed,
+                "ms_per_image": round(report.ms_per_image, 2),
+                "false_alarm_rate_at_threshold": inspector.false_alarm_rate_at(threshold),
+            }
+        )
+    return InspectOutcome(run.id, report, pictures)
