@@ -14,7 +14,15 @@ from scipy import ndimage
 
 from shared_models.exceptions import InputError
 
-__all__ = ["ImageVerdict", "Region", "calibrate_threshold", "find_regions", "minimum_normals"]
+__all__ = [
+    "ImageVerdict",
+    "Region",
+    "calibrate_region_threshold",
+    "calibrate_threshold",
+    "find_regions",
+    "minimum_normals",
+    "region_score",
+]
 
 
 def minimum_normals(false_alarm_rate: float) -> int:
@@ -135,6 +143,63 @@ def find_regions(
         if area >= min_area_px
     ]
     return sorted(regions, key=lambda r: -r.peak)
+
+
+def _largest_component(mask: np.ndarray, structure: np.ndarray) -> int:
+    labelled, count = ndimage.label(mask, structure=structure)
+    return int(np.bincount(labelled.ravel())[1:].max()) if count else 0
+
+
+def region_score(anomaly_map: np.ndarray, min_area_px: int = 16, connectivity: int = 2) -> float:
+    """How anomalous the map's most anomalous blob is: `find_regions` finds a region at a pixel threshold
+    exactly when this score is above it. Roughly the ``min_area_px``-th highest value inside one
+    connected blob, so speckle (isolated hot pixels) does not raise it.
+
+    Found by bisection over the map's distinct values (about 17 labellings for a 256x256 map).
+
+    Raises:
+        InputError: The map is not 2-D or has fewer than ``min_area_px`` pixels.
+    """
+    scores = np.asarray(anomaly_map, dtype=np.float32)
+    if scores.ndim != 2 or scores.size < min_area_px:
+        raise InputError(
+            f"an anomaly map must be (H, W) with at least {min_area_px} pixels; got {scores.shape}"
+        )
+    structure = ndimage.generate_binary_structure(2, connectivity)
+    values = np.unique(scores)  # ascending
+    # A region exists at threshold values[k] for k below some index; bisect for it. Below values[0]
+    # every pixel is above the threshold, one blob of at least min_area_px pixels.
+    low, high = 0, len(values) - 1  # nothing lies above the highest value: no region there
+    while low < high:
+        middle = (low + high) // 2
+        if _largest_component(scores > values[middle], structure) >= min_area_px:
+            low = middle + 1
+        else:
+            high = middle
+    return float(values[low])  # regions for every threshold below it, none at it or above
+
+
+def calibrate_region_threshold(
+    normal_maps: np.ndarray, false_alarm_rate: float, min_area_px: int = 16, connectivity: int = 2
+) -> float:
+    """The pixel threshold at which at most ``false_alarm_rate`` of good images show any defect region.
+
+    Each held-out normal map is reduced to its `region_score`; `calibrate_threshold` then picks the
+    threshold, so the guarantee and the minimum number of normals are the same as there. Use the
+    result as ``pixel_threshold`` of `ImageVerdict.judge` and `find_regions` (with the same
+    ``min_area_px``).
+
+    Args:
+        normal_maps: ``(N, H, W)`` anomaly maps of held-out good images.
+        false_alarm_rate: Affordable share of good images with an outlined region, in (0, 1).
+    """
+    maps = np.asarray(normal_maps, dtype=np.float32)
+    if maps.ndim != 3:
+        raise InputError(f"normal maps must be (N, H, W); got shape {maps.shape}")
+    if not np.all(np.isfinite(maps)):
+        raise InputError("anomaly maps must be finite numbers (found NaN or infinity)")
+    scores = np.array([region_score(m, min_area_px, connectivity) for m in maps])
+    return calibrate_threshold(scores, false_alarm_rate)
 
 
 @dataclass

@@ -7,9 +7,11 @@ import pytest
 
 from domains.manufacturing.inspection.calibration import (
     ImageVerdict,
+    calibrate_region_threshold,
     calibrate_threshold,
     find_regions,
     minimum_normals,
+    region_score,
 )
 from shared_models.exceptions import InputError
 
@@ -69,3 +71,32 @@ def test_verdict_passes_at_the_threshold_and_lists_regions() -> None:
     failed = ImageVerdict.judge(0, "a.png", 0.8, anomaly, image_threshold=0.5, pixel_threshold=0.5)
     assert not failed.passed and len(failed.regions) == 1 and failed.regions[0].area_px == 64
     assert ImageVerdict.judge(1, "b.png", 0.5, np.zeros((32, 32)), 0.5, 0.5).passed
+
+
+def test_region_score_ignores_speckle_and_matches_find_regions() -> None:
+    rng = np.random.default_rng(2)
+    anomaly = rng.uniform(0, 0.3, (48, 48))
+    anomaly[10:15, 20:25] = 1.0  # a 25 px blob
+    anomaly[40, 5] = 5.0  # one hot pixel
+    score = region_score(anomaly, min_area_px=16)
+    assert score == pytest.approx(1.0)
+    assert find_regions(anomaly, np.nextafter(score, -1), min_area_px=16)
+    assert not find_regions(anomaly, score, min_area_px=16)
+    for threshold in rng.uniform(0, 1.2, 20):
+        assert bool(find_regions(anomaly, threshold, min_area_px=16)) == (score > threshold)
+
+
+def test_region_threshold_meets_its_rate_on_fresh_normal_maps() -> None:
+    from scipy import ndimage
+
+    rng = np.random.default_rng(3)
+
+    def normal_maps(count: int) -> np.ndarray:  # smooth noise: blobs of every size appear by chance
+        return ndimage.gaussian_filter(rng.normal(size=(count, 32, 32)), sigma=(0, 1.5, 1.5))
+
+    threshold = calibrate_region_threshold(normal_maps(199), 0.1, min_area_px=8)
+    fresh = normal_maps(400)
+    with_regions = np.mean([bool(find_regions(m, threshold, min_area_px=8)) for m in fresh])
+    # Sampling spread of the 199 calibration maps plus that of the 400 fresh ones, 3 sigma each.
+    spread = 3 * np.sqrt(0.1 * 0.9 / 199) + 3 * np.sqrt(0.1 * 0.9 / 400)
+    assert abs(with_regions - 0.1) <= spread
