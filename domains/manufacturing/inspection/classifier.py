@@ -126,7 +126,9 @@ def _image_members(paths: list[Path], root: Path, report: UploadReport) -> list[
     members = []
     for path in paths:
         name = path.relative_to(root).as_posix()
-        if path.is_symlink() or path.suffix.lower() not in IMAGE_SUFFIXES:
+        if path.is_symlink():
+            report.skipped.append((name, "symbolic link (not followed)"))
+        elif path.suffix.lower() not in IMAGE_SUFFIXES:
             report.skipped.append((name, "not an image file"))
         else:
             members.append(_Member(name, path.stat().st_size, path.read_bytes))

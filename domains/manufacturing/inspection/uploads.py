@@ -116,35 +116,37 @@ def _load_members(
         raise ResourceLimitError(
             f"{source} holds {len(members):,} images; the limit is {limits.max_images:,}"
         )
-    headers: list[tuple[_Member, bytes, tuple[int, int]]] = []
+    # Only headers are kept from this pass: holding every member's bytes could exhaust memory.
+    headers: list[tuple[_Member, tuple[int, int]]] = []
     for member in members:
         if member.size_bytes > limits.max_member_bytes:
             report.skipped.append((member.name, f"over {limits.max_member_bytes / 2**20:.0f} MB"))
             continue
-        data = member.read()
         try:
-            headers.append((member, data, _header_size(data, limits)))
+            headers.append((member, _header_size(member.read(), limits)))
         except ResourceLimitError as exc:
             report.skipped.append((member.name, str(exc)))
         except _UNREADABLE as exc:
             report.skipped.append((member.name, f"not a readable image ({type(exc).__name__})"))
-    sizes = {shape: member.name for member, _, shape in headers}
+    sizes: dict[tuple[int, int], str] = {}
+    for member, shape in headers:
+        sizes.setdefault(shape, member.name)
     if target is None and len(sizes) > 1:
         (a, name_a), (b, name_b) = list(sizes.items())[:2]
         raise InputError(
             f"{source} mixes image sizes: {name_a} is {a[1]}x{a[0]} but {name_b} is {b[1]}x{b[0]} "
             f"({len(sizes)} sizes in all); use images of one size or choose a size to resize them to"
         )
-    pixels = sum((target or shape)[0] * (target or shape)[1] for _, _, shape in headers)
+    pixels = sum((target or shape)[0] * (target or shape)[1] for _, shape in headers)
     if pixels > MAX_TOTAL_PIXELS:
         raise ResourceLimitError(
             f"{source} holds {pixels:,} pixels in all; the limit is {MAX_TOTAL_PIXELS:,}. "
             "Use fewer or smaller images, or a smaller resize size"
         )
     images, names = [], []
-    for member, data, _ in headers:
+    for member, _ in headers:
         try:
-            images.append(_decode(data, target))
+            images.append(_decode(member.read(), target))
             names.append(member.name)
         except _UNREADABLE as exc:
             report.skipped.append((member.name, f"not a readable image ({type(exc).__name__})"))
@@ -211,7 +213,9 @@ def _folder_members(folder: Path, report: UploadReport) -> list[_Member]:
     for path in sorted(folder.iterdir()):
         if path.name.startswith(".") or path.is_dir():
             continue
-        if path.is_symlink() or not path.is_file() or path.suffix.lower() not in IMAGE_SUFFIXES:
+        if path.is_symlink():
+            report.skipped.append((path.name, "symbolic link (not followed)"))
+        elif not path.is_file() or path.suffix.lower() not in IMAGE_SUFFIXES:
             report.skipped.append((path.name, "not an image file"))
         else:
             members.append(_Member(path.name, path.stat().st_size, path.read_bytes))

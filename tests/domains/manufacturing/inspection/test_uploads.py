@@ -132,11 +132,15 @@ def test_folder_loader_applies_the_same_checks(tmp_path: Path) -> None:
     for name, data in GOOD_FILES.items():
         (tmp_path / Path(name).name).write_bytes(data)
     (tmp_path / "readme.txt").write_text("not an image")
+    (tmp_path / "link.png").symlink_to(tmp_path / "good_0.png")
     (tmp_path / "sub").mkdir()
     (tmp_path / "sub" / "ignored.png").write_bytes(_png())
     images, names, report = load_images_from_folder(tmp_path)
     assert len(images) == 9 and "ignored.png" not in names
-    assert dict(report.skipped) == {"readme.txt": "not an image file"}
+    assert dict(report.skipped) == {
+        "readme.txt": "not an image file",
+        "link.png": "symbolic link (not followed)",
+    }
     (tmp_path / "odd.png").write_bytes(_png(width=10, height=10))
     with pytest.raises(InputError, match="mixes image sizes"):
         load_images_from_folder(tmp_path)
