@@ -93,10 +93,11 @@ def read_image_bytes(
         raise ResourceLimitError(
             f"the image is {len(data) / 2**20:.1f} MB; the limit is {limits.max_member_bytes / 2**20:.0f} MB"
         )
+    target = _target(resize_to)
     try:
         _header_size(data, limits)
-        return _decode(data, _target(resize_to))
-    except ResourceLimitError:
+        return _decode(data, target)
+    except InputError:  # a pixel limit: an InputError is a ValueError too, so keep it from the next clause
         raise
     except _UNREADABLE as exc:
         raise InputError(f"the file is not a readable image ({type(exc).__name__}); use PNG or JPEG") from exc

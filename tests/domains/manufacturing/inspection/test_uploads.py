@@ -124,6 +124,8 @@ def test_read_single_image() -> None:
     assert read_image_bytes(_png(), resize_to=32).shape == (32, 32, 3)
     with pytest.raises(InputError, match="not a readable image"):
         read_image_bytes(b"GIF89a broken")
+    with pytest.raises(InputError, match="resize_to must be between 8 and 4096"):
+        read_image_bytes(_png(), resize_to=2)
     with pytest.raises(ResourceLimitError, match="MB"):
         read_image_bytes(_png(), UploadLimits(max_member_bytes=10))
 
