@@ -16,11 +16,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from domains.manufacturing.inspection.classifier import (
-    ClassifierTrainConfig,
-    evaluate_classifier,
-    load_labelled_folder,
-)
+from domains.manufacturing.inspection.classifier import ClassifierTrainConfig, evaluate_classifier
+from domains.manufacturing.inspection.labelled import load_labelled_folder
 from tests.benchmarks import Figure
 
 NAME = "defect_classifier"

@@ -14,12 +14,10 @@ from PIL import Image
 from domains.manufacturing.inspection.classifier import (
     ClassifierTrainConfig,
     DefectClassifier,
-    LabelledImages,
     evaluate_classifier,
-    load_labelled_folder,
-    load_labelled_zip,
     train_defect_classifier,
 )
+from domains.manufacturing.inspection.labelled import LabelledImages, load_labelled_folder, load_labelled_zip
 from shared_models.exceptions import InputError, ModelError
 from shared_models.store import ModelCard, save_model
 
