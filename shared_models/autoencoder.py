@@ -9,6 +9,7 @@ Both networks are fully convolutional and work on any size divisible by ``2 ** d
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 
 import torch
@@ -58,11 +59,11 @@ class ConvAutoencoder(nn.Module):
         widths = self.config.channels
         self.stem = _block(self.config.in_channels, widths[0])
         self.down = nn.ModuleList(
-            nn.Sequential(nn.MaxPool2d(2), _block(a, b)) for a, b in zip(widths, widths[1:], strict=False)
+            nn.Sequential(nn.MaxPool2d(2), _block(a, b)) for a, b in itertools.pairwise(widths)
         )
         self.up = nn.ModuleList(
             nn.Sequential(nn.Upsample(scale_factor=2, mode="bilinear", align_corners=False), _block(b, a))
-            for a, b in reversed(list(zip(widths, widths[1:], strict=False)))
+            for a, b in reversed(list(itertools.pairwise(widths)))
         )
         self.head = nn.Conv2d(widths[0], self.config.in_channels, 1)
 
@@ -101,9 +102,9 @@ class UNet(nn.Module):
         widths = self.config.channels
         self.stem = _block(self.config.in_channels, widths[0])
         self.down = nn.ModuleList(
-            nn.Sequential(nn.MaxPool2d(2), _block(a, b)) for a, b in zip(widths, widths[1:], strict=False)
+            nn.Sequential(nn.MaxPool2d(2), _block(a, b)) for a, b in itertools.pairwise(widths)
         )
-        self.up = nn.ModuleList(_block(a + b, a) for a, b in reversed(list(zip(widths, widths[1:], strict=False))))
+        self.up = nn.ModuleList(_block(a + b, a) for a, b in reversed(list(itertools.pairwise(widths))))
         self.head = nn.Conv2d(widths[0], self.config.out_channels, 1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

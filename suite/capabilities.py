@@ -75,6 +75,14 @@ CAPABILITIES: tuple[Capability, ...] = (
         summary="Find the lightest bracket, beam or plate that holds its load, checked by finite elements.",
     ),
     Capability(
+        id="defect-inspection",
+        title="Defect Inspection",
+        section="Manufacturing",
+        page="pages/defect_inspection.py",
+        icon=":material/troubleshoot:",
+        summary="Learn good parts from images, then flag and outline defects at a false-alarm rate you set.",
+    ),
+    Capability(
         id="script-writer",
         title="Script Writer",
         section="Creative & Entertainment",

@@ -22,6 +22,7 @@ from shared_models.exceptions import SuiteError
 from suite.commands import (
     characters,
     chat,
+    defects,
     lab,
     part,
     recs,
@@ -47,6 +48,7 @@ COMMAND_GROUPS: tuple[ModuleType, ...] = (
     style,
     part,
     topo,
+    defects,
     risk,
     strategy,
     recs,

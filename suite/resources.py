@@ -11,6 +11,7 @@ from typing import Literal
 import streamlit as st
 
 from domains.lab.image_lab import ImageModel
+from domains.manufacturing.inspection.pipeline import Inspector
 from domains.services.recommend import (
     Interactions,
     RecommenderBundle,
@@ -23,6 +24,7 @@ from shared_models.datasets import ImageDataset, UploadReport, load_dataset, loa
 from shared_models.lm import LMConfig, TextGenerator, build_text_generator
 from shared_models.store import ModelCard
 from suite.runners.image_lab import open_model
+from suite.runners.inspection import open_inspector
 from suite.runners.recommend import open_bundle
 from suite.workspace import Workspace, default_root
 
@@ -34,6 +36,7 @@ __all__ = [
     "get_uploaded_dataset",
     "get_workspace",
     "lm_cache_dir",
+    "open_inspection_model",
     "open_recs_bundle",
     "open_run_model",
 ]
@@ -113,3 +116,9 @@ def get_recs_upload(
 def open_recs_bundle(root: str, run_id: int) -> RecommenderBundle:
     """The models a Recommender run saved, loaded once per process (no retraining)."""
     return open_bundle(Workspace(root), run_id)
+
+
+@st.cache_resource(show_spinner="Loading the inspector…", max_entries=8)
+def open_inspection_model(root: str, run_id: int) -> Inspector:
+    """The inspector a Defect Inspection training run saved, loaded once per process."""
+    return open_inspector(Workspace(root), run_id)

@@ -23,7 +23,13 @@ from typing import Any
 import numpy as np
 
 from domains.manufacturing.inspection.benchmark import BenchmarkSpec, make_benchmark
+from domains.manufacturing.inspection.classifier import (
+    ClassifierEvaluation,
+    ClassifierTrainConfig,
+    evaluate_classifier,
+)
 from domains.manufacturing.inspection.dataset import GOOD, InspectionSet
+from domains.manufacturing.inspection.labelled import LabelledImages
 from domains.manufacturing.inspection.overlay import report_csv, report_zip, to_png, verdict_image
 from domains.manufacturing.inspection.pipeline import (
     Evaluation,
@@ -41,11 +47,14 @@ from shared_models.progress import ProgressCallback
 from suite.workspace import RunRecord, Workspace
 
 __all__ = [
+    "CLASSIFY_CAPABILITY",
     "INSPECT_CAPABILITY",
     "TRAIN_CAPABILITY",
+    "ClassifyOutcome",
     "InspectOutcome",
     "TrainOutcome",
     "benchmark_set",
+    "classify_and_record",
     "inspect_and_record",
     "list_models",
     "open_inspector",
@@ -98,7 +107,9 @@ def verdict_pictures(images: np.ndarray, report: InspectionReport, threshold: fl
     ]
 
 
-def _examples(data: InspectionSet, report: InspectionReport, inspector: Inspector, per_kind: int = 2) -> bytes:
+def _examples(
+    data: InspectionSet, report: InspectionReport, inspector: Inspector, per_kind: int = 2
+) -> bytes:
     """A grid of test verdicts: a few good images, then a few of each defect type."""
     labels = np.asarray(data.test_labels)
     chosen = [i for kind in [GOOD, *data.defect_types] for i in np.flatnonzero(labels == kind)[:per_kind]]
@@ -158,9 +169,7 @@ def train_and_record(
             evaluation = evaluate(inspector, data, report)
             metrics.update(evaluation.as_metrics())
             run.save_json("evaluation.json", dataclasses.asdict(evaluation))
-            run.save_json(
-                "scores.json", {"scores": report.scores.tolist(), "labels": list(data.test_labels)}
-            )
+            run.save_json("scores.json", {"scores": report.scores.tolist(), "labels": list(data.test_labels)})
             run.save_bytes("examples.png", _examples(data, report, inspector))
         run.log_metrics(metrics)
         stopped = fit is not None and fit.stopped == "cancelled"
@@ -217,3 +226,53 @@ def inspect_and_record(
             }
         )
     return InspectOutcome(run.id, report, pictures)
+
+
+CLASSIFY_CAPABILITY = "defects.classify"
+
+
+@dataclass
+class ClassifyOutcome:
+    """What a recorded defect-type classifier training produced."""
+
+    run_id: int
+    evaluation: ClassifierEvaluation
+
+
+def classify_and_record(
+    workspace: Workspace,
+    data: LabelledImages,
+    source: dict[str, Any],
+    config: ClassifierTrainConfig | None = None,
+    test_fraction: float = 0.3,
+    on_progress: ProgressCallback | None = None,
+    stop: threading.Event | None = None,
+) -> ClassifyOutcome:
+    """Train a defect-type classifier on labelled defect images with a stratified hold-out, as a run.
+
+    Artifacts: ``classifier/`` (safetensors + card), ``confusion.json``; metrics: accuracy, counts, times.
+    """
+    config = config or ClassifierTrainConfig()
+    params = {"source": source, "test_fraction": test_fraction, **dataclasses.asdict(config)}
+    with workspace.start_run(CLASSIFY_CAPABILITY, params) as run:
+        evaluation = evaluate_classifier(data, config, test_fraction, on_progress, stop)
+        staging = run.dir / ".classifier.tmp"
+        shutil.rmtree(staging, ignore_errors=True)
+        evaluation.classifier.save(staging, dataset=str(source), metrics={"accuracy": evaluation.accuracy})
+        os.replace(staging, run.dir / "classifier")
+        run.add_artifact("classifier")
+        run.save_json(
+            "confusion.json",
+            {"class_names": evaluation.class_names, "confusion": evaluation.confusion.tolist()},
+        )
+        run.log_metrics(
+            {
+                "accuracy": evaluation.accuracy,
+                "train_images": evaluation.train_count,
+                "test_images": evaluation.test_count,
+                "train_seconds": round(evaluation.train_seconds, 2),
+                "ms_per_image": round(evaluation.ms_per_image, 3),
+                "classes": len(evaluation.class_names),
+            }
+        )
+    return ClassifyOutcome(run.id, evaluation)

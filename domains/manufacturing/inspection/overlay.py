@@ -24,7 +24,9 @@ def _heat_colours(values: np.ndarray) -> np.ndarray:
     return np.clip(np.concatenate([3 * v, 3 * v - 1, 3 * v - 2], axis=-1), 0, 1)
 
 
-def heat_overlay(image: np.ndarray, anomaly_map: np.ndarray, threshold: float, strength: float = 0.6) -> np.ndarray:
+def heat_overlay(
+    image: np.ndarray, anomaly_map: np.ndarray, threshold: float, strength: float = 0.6
+) -> np.ndarray:
     """The image with its anomaly map laid over it, as ``(H, W, 3)`` uint8.
 
     The colour scale is fixed by the threshold (twice the threshold is full heat), so images compare at a
@@ -37,7 +39,9 @@ def heat_overlay(image: np.ndarray, anomaly_map: np.ndarray, threshold: float, s
     return (np.clip(mixed, 0, 1) * 255).round().astype(np.uint8)
 
 
-def outline_regions(picture: np.ndarray, regions: list[Region], colour: tuple[int, int, int] = FAIL_COLOUR) -> np.ndarray:
+def outline_regions(
+    picture: np.ndarray, regions: list[Region], colour: tuple[int, int, int] = FAIL_COLOUR
+) -> np.ndarray:
     """``picture`` (uint8) with a box around every region, numbered by rank."""
     image = Image.fromarray(picture)
     draw = ImageDraw.Draw(image)

@@ -147,7 +147,9 @@ def load_inspector(folder: str | Path) -> Inspector:
         raise ModelError(f"{folder} does not hold a saved inspection model ({exc})") from exc
 
 
-def split_normals(images: np.ndarray, false_alarm_rate: float, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+def split_normals(
+    images: np.ndarray, false_alarm_rate: float, seed: int = 0
+) -> tuple[np.ndarray, np.ndarray]:
     """(train, calibration) from one set of good images: calibration gets what the rate needs (at least
     a fifth), training the rest.
 
@@ -194,17 +196,25 @@ def train_inspector(
     detector = build_detector(spec.detector, **spec.settings)
     fit = detector.fit(train_images, on_progress=on_progress, stop=stop)
     if on_progress is not None:
-        on_progress(Progress(fit.steps, fit.steps, "calibrating on held-out good images", elapsed_s=fit.seconds))
+        on_progress(
+            Progress(fit.steps, fit.steps, "calibrating on held-out good images", elapsed_s=fit.seconds)
+        )
     calibration = detector.score(calibration_images)
     return Inspector(
         detector=detector,
         image_threshold=calibrate_threshold(calibration.image_scores, spec.false_alarm_rate),
-        pixel_threshold=calibrate_region_threshold(calibration.maps, spec.false_alarm_rate, spec.min_region_px),
+        pixel_threshold=calibrate_region_threshold(
+            calibration.maps, spec.false_alarm_rate, spec.min_region_px
+        ),
         false_alarm_rate=spec.false_alarm_rate,
         calibration_scores=calibration.image_scores.astype(np.float64),
         min_region_px=spec.min_region_px,
         fit=fit,
-        info={"train_images": len(train_images), "calibration_images": len(calibration_images), **(info or {})},
+        info={
+            "train_images": len(train_images),
+            "calibration_images": len(calibration_images),
+            **(info or {}),
+        },
     )
 
 

@@ -50,7 +50,9 @@ def build_detector(kind: str, **settings: Any) -> Detector:
     known = {f.name for f in fields(config_class)}
     unknown = sorted(set(settings) - known)
     if unknown:
-        raise InputError(f"the {kind} detector has no setting(s) {', '.join(unknown)}; it has {', '.join(sorted(known))}")
+        raise InputError(
+            f"the {kind} detector has no setting(s) {', '.join(unknown)}; it has {', '.join(sorted(known))}"
+        )
     tuples = {k: tuple(v) if isinstance(v, list) else v for k, v in settings.items()}
     return detector_class(config_class(**tuples))  # type: ignore[call-arg]
 

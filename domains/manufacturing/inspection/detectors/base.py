@@ -78,9 +78,9 @@ def to_tensor(images: np.ndarray) -> torch.Tensor:
 
 
 def work_shape(image_size: tuple[int, int], work_size: int, multiple: int = 8) -> tuple[int, int]:
-    """(height, width) to compute at: the longer side scaled to ``work_size``, sides rounded to ``multiple``."""
+    """(height, width) to compute at: longer side scaled to ``work_size``, sides rounded to ``multiple``."""
     factor = work_size / max(image_size)
-    height, width = (max(multiple, int(round(side * factor / multiple)) * multiple) for side in image_size)
+    height, width = (max(multiple, round(side * factor / multiple) * multiple) for side in image_size)
     return height, width
 
 
@@ -143,7 +143,11 @@ class Detector(abc.ABC):
         folder.mkdir(parents=True, exist_ok=True)
         tensors = {k: v.detach().contiguous().cpu() for k, v in self.state_dict().items()}
         save_file(tensors, str(folder / WEIGHTS))
-        settings = {"kind": self.kind, "config": asdict(self.config), "image_size": list(self.image_size or ())}
+        settings = {
+            "kind": self.kind,
+            "config": asdict(self.config),
+            "image_size": list(self.image_size or ()),
+        }
         (folder / SETTINGS).write_text(json.dumps(settings, indent=2))
         return folder
 

@@ -153,14 +153,18 @@ class _NetworkDetector(Detector):
             for start in range(0, len(images), 16):
                 work_map = self._pixel_map(self._resize(images[start : start + 16]))
                 work_map = gaussian_blur(work_map, self.config.smoothing)
-                pooled = F.avg_pool2d(work_map, window, stride=1, padding=window // 2, count_include_pad=False)
+                pooled = F.avg_pool2d(
+                    work_map, window, stride=1, padding=window // 2, count_include_pad=False
+                )
                 scores.append(pooled.flatten(1).amax(1).numpy())
                 full = F.interpolate(work_map, size=self.image_size, mode="bilinear", align_corners=False)
                 maps.append(full[:, 0].numpy())
         return AnomalyScores(np.concatenate(scores), np.concatenate(maps).astype(np.float32))
 
     def state_dict(self) -> dict[str, torch.Tensor]:
-        return {f"{name}.{k}": v for name, module in self._modules.items() for k, v in module.state_dict().items()}
+        return {
+            f"{name}.{k}": v for name, module in self._modules.items() for k, v in module.state_dict().items()
+        }
 
     def load_state_dict(self, state: dict[str, torch.Tensor]) -> None:
         self._build()
@@ -189,7 +193,11 @@ class _AutoencoderTask(TrainingTask):
         self.optimiser.zero_grad()
         loss.backward()
         self.optimiser.step()
-        return {"loss": float(loss.detach()), "mse": float(mse.detach()), "ssim_loss": float(structure.detach())}
+        return {
+            "loss": float(loss.detach()),
+            "mse": float(mse.detach()),
+            "ssim_loss": float(structure.detach()),
+        }
 
 
 class AutoencoderDetector(_NetworkDetector):
@@ -242,7 +250,11 @@ class _DraemTask(TrainingTask):
         self.optimiser.zero_grad()
         loss.backward()
         self.optimiser.step()
-        return {"loss": float(loss.detach()), "reconstruction": float(recon_loss.detach()), "segmentation": float(seg_loss.detach())}
+        return {
+            "loss": float(loss.detach()),
+            "reconstruction": float(recon_loss.detach()),
+            "segmentation": float(seg_loss.detach()),
+        }
 
 
 class DraemDetector(_NetworkDetector):
@@ -258,8 +270,12 @@ class DraemDetector(_NetworkDetector):
         self.discriminative: UNet | None = None
 
     def _build(self) -> None:
-        self.reconstructive = ConvAutoencoder(ConvAutoencoderConfig(channels=tuple(self.config.recon_channels)))
-        self.discriminative = UNet(UNetConfig(in_channels=6, out_channels=1, channels=tuple(self.config.seg_channels)))
+        self.reconstructive = ConvAutoencoder(
+            ConvAutoencoderConfig(channels=tuple(self.config.recon_channels))
+        )
+        self.discriminative = UNet(
+            UNetConfig(in_channels=6, out_channels=1, channels=tuple(self.config.seg_channels))
+        )
 
     @property
     def _modules(self) -> dict[str, nn.Module]:

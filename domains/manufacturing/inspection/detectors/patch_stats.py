@@ -226,4 +226,3 @@ class PatchStatsDetector(Detector):
     def _restore(self, folder, image_size) -> None:  # type: ignore[no-untyped-def]
         super()._restore(folder, image_size)
         self._work = work_shape(self.image_size, self.config.work_size)
-

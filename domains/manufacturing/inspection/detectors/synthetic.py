@@ -84,7 +84,10 @@ class AnomalySynthesizer:
             recipe = self._integer(0, 4)
             if recipe == 0:  # foreign texture, colour-jittered
                 source = self.bank[self._integer(0, len(self.bank))]
-                top, left = self._integer(0, source.shape[1] - height + 1), self._integer(0, source.shape[2] - width + 1)
+                top, left = (
+                    self._integer(0, source.shape[1] - height + 1),
+                    self._integer(0, source.shape[2] - width + 1),
+                )
                 fill = source[:, top : top + height, left : left + width]
                 fill = fill * self._uniform(3, 1, 1, low=0.6, high=1.4) + self._uniform(1, low=-0.2, high=0.2)
             elif recipe == 1:  # the image itself, moved and recoloured

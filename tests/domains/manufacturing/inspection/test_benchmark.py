@@ -26,7 +26,7 @@ def test_same_seed_same_set_and_different_seed_different_set():
 def test_every_surface_makes_varied_tiles_in_range(surface):
     tiles = make_tiles(surface, 3, size=64, seed=0)
     assert tiles.shape == (3, 64, 64, 3) and tiles.dtype == np.float32
-    assert 0.0 <= tiles.min() and tiles.max() <= 1.0
+    assert tiles.min() >= 0.0 and tiles.max() <= 1.0
     assert tiles.std() > 0.01, "a surface must not be flat"
     assert not np.allclose(tiles[0], tiles[1]), "tiles differ in position and lighting"
 

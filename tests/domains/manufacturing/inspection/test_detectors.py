@@ -47,7 +47,9 @@ def test_detector_beats_chance_and_survives_save_and_load(kind, small_set, tmp_p
     report = detector.fit(small_set.train)
     assert report.steps > 0
     scores = detector.score(small_set.test)
-    assert scores.maps.shape == small_set.test_masks.shape and scores.image_scores.shape == (len(small_set.test),)
+    assert scores.maps.shape == small_set.test_masks.shape and scores.image_scores.shape == (
+        len(small_set.test),
+    )
     image_bar, pixel_bar = BARS[kind]
     assert image_auroc(scores.image_scores, small_set.is_defective) >= image_bar
     assert pixel_auroc(scores.maps, small_set.test_masks) >= pixel_bar
