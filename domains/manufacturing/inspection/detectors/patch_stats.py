@@ -61,6 +61,8 @@ class PatchStatsConfig:
     patch: int = 5
     components: int = 16
     pooling: Literal["shared", "per_location", "nearest"] = "shared"
+    energy_window: int = 5
+    chroma: bool = True
     memory: int = 20_000
     shrinkage: float = 0.01
     smoothing: float = 2.0
@@ -100,9 +102,21 @@ class PatchStatsDetector(Detector):
         grid = (self._work[0] // 2, self._work[1] // 2)
         pad = self.config.patch // 2
         maps = []
-        for level, weight, bias in zip(self._pyramid(images), self.filters, self.biases, strict=True):
+        window = self.config.energy_window
+        levels = self._pyramid(images)
+        for level, weight, bias in zip(levels, self.filters, self.biases, strict=True):
             projected = F.conv2d(F.pad(level, (pad,) * 4, mode="reflect"), weight, bias)
             maps.append(F.interpolate(projected, size=grid, mode="bilinear", align_corners=False))
+            if window:
+                # Local energy of each response, in logs: a missing pattern (too little energy) is then
+                # as far from normal as an extra one, which a Gaussian of the responses alone misses.
+                energy = F.avg_pool2d(projected**2, window, stride=1, padding=window // 2, count_include_pad=False)
+                maps.append(F.interpolate(torch.log(energy + 1e-4), size=grid, mode="bilinear", align_corners=False))
+        if self.config.chroma:
+            # Chromaticity of the coarsest level: a tint (stain, rust) shows even where lighting changes.
+            coarse = levels[-1]
+            chroma = coarse / (coarse.sum(1, keepdim=True) + 1e-3)
+            maps.append(F.interpolate(chroma[:, :2], size=grid, mode="bilinear", align_corners=False))
         return torch.cat(maps, dim=1)
 
     def _learn_filters(self, images: torch.Tensor) -> None:

@@ -1,0 +1,38 @@
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from playwright.sync_api import Page, expect
+
+from tests.e2e.conftest import StreamlitServer, open_from_menu, screenshot
+
+RUN_TIMEOUT_MS = 180_000
+
+
+def test_defect_inspection_trains_then_inspects_and_downloads_the_report(
+    page: Page, streamlit_server: StreamlitServer
+) -> None:
+    open_from_menu(page, streamlit_server, "Defect Inspection")
+    expect(page.get_by_role("heading", name="Defect Inspection")).to_be_visible(timeout=60_000)
+
+    # the default: patch statistics on the quick built-in brick surface
+    page.get_by_role("button", name="Train inspector").click()
+    metric = page.get_by_test_id("stMetric")
+    expect(metric.filter(has_text="Image AUROC")).to_be_visible(timeout=RUN_TIMEOUT_MS)
+    expect(metric.filter(has_text="Precision")).to_be_visible(timeout=30_000)
+    expect(page.get_by_text("Test tiles at the calibrated threshold")).to_be_visible(timeout=30_000)
+    page.wait_for_timeout(1500)  # let the histogram and the example grid paint for the screenshot
+    screenshot(page, "defect_inspection")
+
+    page.get_by_role("tab", name="Inspect images").click()
+    page.get_by_role("button", name="Inspect", exact=True).click()
+    expect(metric.filter(has_text="Inspected")).to_contain_text("12", timeout=RUN_TIMEOUT_MS)
+    expect(page.get_by_text(re.compile(r": FAIL · \d+ region")).first).to_be_visible(timeout=30_000)
+    page.wait_for_timeout(1000)
+    screenshot(page, "defect_inspection_batch")
+    download = page.get_by_role("button", name="Report (CSV)")
+    with page.expect_download(timeout=60_000) as info:
+        download.click()
+    lines = Path(info.value.path()).read_text().splitlines()
+    assert lines[0].startswith("image,score,verdict") and len(lines) == 13
