@@ -80,7 +80,8 @@ def run() -> list[Figure]:
             for figure in figures[-3:]:
                 print(f"  {figure.figure}: {figure.value:.4g} {figure.unit} ({figure.notes})", flush=True)
     for detector, results in averages.items():
-        mean = {k: float(np.mean([r[k] for r in results])) for k in ("image", "pixel", "pro", "train_s", "ms")}
+        keys = ("image", "pixel", "pro", "train_s", "ms")
+        mean = {k: float(np.mean([r[k] for r in results])) for k in keys}
         bar = "meets" if mean["image"] >= 0.95 and mean["pixel"] >= 0.90 else "below"
         note = (
             f"mean of {len(results)} categories; pixel AUROC {mean['pixel']:.3f}, PRO {mean['pro']:.3f}, "

@@ -78,8 +78,9 @@ def to_tensor(images: np.ndarray) -> torch.Tensor:
 
 
 def work_shape(image_size: tuple[int, int], work_size: int, multiple: int = 8) -> tuple[int, int]:
-    """(height, width) to compute at: longer side scaled to ``work_size``, sides rounded to ``multiple``."""
-    factor = work_size / max(image_size)
+    """(height, width) to compute at: longer side scaled down to ``work_size`` (never up), sides rounded
+    to ``multiple``."""
+    factor = min(1.0, work_size / max(image_size))
     height, width = (max(multiple, round(side * factor / multiple) * multiple) for side in image_size)
     return height, width
 

@@ -2,9 +2,10 @@
 
 PaDiM (Defard et al., 2020) fits a Gaussian per feature-map location on ImageNet features. No pretrained
 backbone can be downloaded here, so the features are learned from the normal images themselves: at
-three scales, the principal components of colour patches (a one-layer PCA network). Each location of a
-test image is scored by its Mahalanobis distance to the Gaussian of normal patches; the map is smoothed
-and the image score is its maximum.
+three scales, the responses to the principal components of colour patches (a one-layer PCA network)
+and the log of their local energy, plus coarse chromaticity. Each location of a test image is scored by
+its Mahalanobis distance to the Gaussian of normal features; the map is smoothed and the image score is
+its maximum.
 
 Two ways to pool the statistics:
 - ``"shared"`` (default): one Gaussian for every location. Right for textures and surfaces, where a
@@ -45,7 +46,7 @@ class PatchStatsConfig:
     """Settings of the patch-statistics detector.
 
     Attributes:
-        work_size: Longer image side the features are computed at (images are resized to it).
+        work_size: Longer image side the features are computed at (larger images are shrunk to it).
         scales: Downsampling factors of the feature pyramid.
         patch: Patch side, in pixels of each scale.
         components: Principal components kept per scale.
@@ -56,7 +57,7 @@ class PatchStatsConfig:
         seed: Seeds the patch sample.
     """
 
-    work_size: int = 128
+    work_size: int = 256
     scales: tuple[int, ...] = (1, 2, 4)
     patch: int = 5
     components: int = 16
@@ -110,8 +111,10 @@ class PatchStatsDetector(Detector):
             if window:
                 # Local energy of each response, in logs: a missing pattern (too little energy) is then
                 # as far from normal as an extra one, which a Gaussian of the responses alone misses.
-                energy = F.avg_pool2d(projected**2, window, stride=1, padding=window // 2, count_include_pad=False)
-                maps.append(F.interpolate(torch.log(energy + 1e-4), size=grid, mode="bilinear", align_corners=False))
+                energy = F.avg_pool2d(
+                    projected**2, window, stride=1, padding=window // 2, count_include_pad=False
+                )
+                maps.append(F.interpolate(torch.log(energy + 1e-4), size=grid, mode="bilinear"))
         if self.config.chroma:
             # Chromaticity of the coarsest level: a tint (stain, rust) shows even where lighting changes.
             coarse = levels[-1]
