@@ -20,6 +20,7 @@ from domains.manufacturing.inspection.calibration import (
     ImageVerdict,
     calibrate_region_threshold,
     calibrate_threshold,
+    find_regions,
     minimum_normals,
 )
 from domains.manufacturing.inspection.dataset import GOOD, InspectionSet
@@ -271,6 +272,10 @@ def inspect_images(
         )
         if verdict.passed:
             verdict.regions = []  # a passing part shows no outline, whatever speckle its map has
+        elif not verdict.regions:
+            # Failed on its score, yet no blob reaches the pixel threshold: outline where the map is
+            # above the image threshold, so every failed part shows why.
+            verdict.regions = find_regions(anomaly_map, threshold, min_area_px=1)[:1]
         verdicts.append(verdict)
     return InspectionReport(verdicts, scored.image_scores, scored.maps, 1000 * seconds / max(1, len(images)))
 
