@@ -152,3 +152,20 @@ def test_page_reports_a_bad_upload(app: AppTest, aigc_home: Path) -> None:
         load_image_zip_for_inspection(b"plain text, not a zip")
     with pytest.raises(InputError):
         load_image_zip_for_inspection(_zip({"../evil.png": _png(np.zeros((8, 8, 3))), "notes.txt": b"hi"}))
+
+
+def test_cli_classifies_labelled_defects_and_records_the_run(aigc_home: Path, tmp_path: Path, capsys):
+    from tests.domains.manufacturing.inspection.test_classifier import _stripes
+
+    data = _stripes(40)
+    for i, (image, label) in enumerate(zip(data.images, data.labels, strict=True)):
+        (tmp_path / f"{data.class_names[label]}_{i}.png").write_bytes(
+            _png(np.repeat(image[..., None], 3, -1))
+        )
+    assert main(["defects", "classify", "--labelled", str(tmp_path), "--steps", "60"]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert sorted(summary["classes"]) == ["spots", "stripes"] and summary["accuracy"] > 0.6
+    record = Workspace(aigc_home).get_run(summary["run_id"])
+    assert record.capability == "defects.classify" and {"classifier", "confusion.json"} <= set(
+        record.artifacts
+    )
