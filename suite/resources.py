@@ -8,10 +8,13 @@ from __future__ import annotations
 
 from typing import Literal
 
+import numpy as np
 import streamlit as st
 
 from domains.lab.image_lab import ImageModel
+from domains.manufacturing.inspection.dataset import InspectionSet
 from domains.manufacturing.inspection.pipeline import Inspector
+from domains.manufacturing.inspection.uploads import load_image_zip_for_inspection, load_mvtec_category
 from domains.services.recommend import (
     Interactions,
     RecommenderBundle,
@@ -30,6 +33,8 @@ from suite.workspace import Workspace, default_root
 
 __all__ = [
     "get_image_dataset",
+    "get_inspection_upload",
+    "get_mvtec_category",
     "get_recs_demo",
     "get_recs_upload",
     "get_text_generator",
@@ -122,3 +127,15 @@ def open_recs_bundle(root: str, run_id: int) -> RecommenderBundle:
 def open_inspection_model(root: str, run_id: int) -> Inspector:
     """The inspector a Defect Inspection training run saved, loaded once per process."""
     return open_inspector(Workspace(root), run_id)
+
+
+@st.cache_resource(show_spinner="Checking the upload…", max_entries=4)
+def get_inspection_upload(data: bytes, side: int) -> tuple[np.ndarray, list[str], UploadReport]:
+    """A zip of good images for Defect Inspection, validated and decoded once per content."""
+    return load_image_zip_for_inspection(data, resize_to=side)
+
+
+@st.cache_resource(show_spinner="Reading the folder…", max_entries=4, ttl=600)
+def get_mvtec_category(folder: str, side: int) -> InspectionSet:
+    """A category folder in the MVTec AD layout, read once per folder (re-read after 10 minutes)."""
+    return load_mvtec_category(folder, size=side)

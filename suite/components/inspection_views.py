@@ -16,13 +16,10 @@ from domains.manufacturing.inspection.detectors import DETECTOR_TITLES
 from domains.manufacturing.inspection.metrics import threshold_metrics
 from domains.manufacturing.inspection.pipeline import InspectorSpec
 from domains.manufacturing.inspection.surfaces import SURFACES
-from domains.manufacturing.inspection.uploads import (
-    load_image_zip_for_inspection,
-    load_mvtec_category,
-    read_image_bytes,
-)
+from domains.manufacturing.inspection.uploads import load_image_zip_for_inspection, read_image_bytes
 from suite.components.charts import style_training_curves
 from suite.jobs import BackgroundJob
+from suite.resources import get_inspection_upload, get_mvtec_category
 from suite.runners.inspection import InspectOutcome, benchmark_set
 from suite.workspace import RunRecord, Workspace
 
@@ -82,7 +79,7 @@ def _source_data(page_id: str) -> tuple[InspectionSet | np.ndarray | None, dict[
         upload = st.file_uploader("A zip of good images (PNG/JPEG)", type=["zip"], key=f"{page_id}.zip")
         if upload is None:
             return None, {}
-        images, names, report = load_image_zip_for_inspection(upload.getvalue(), resize_to=UPLOAD_SIDE)
+        images, names, report = get_inspection_upload(upload.getvalue(), UPLOAD_SIDE)
         if report.skipped:
             st.caption(
                 f"Skipped {len(report.skipped)} file(s): "
@@ -95,7 +92,7 @@ def _source_data(page_id: str) -> tuple[InspectionSet | np.ndarray | None, dict[
     )
     if not folder:
         return None, {}
-    data = load_mvtec_category(folder, size=UPLOAD_SIDE)
+    data = get_mvtec_category(folder, UPLOAD_SIDE)
     st.caption(
         f"{len(data.train)} good training images, {len(data.test)} test images "
         f"({', '.join(data.defect_types)})."

@@ -77,8 +77,8 @@ with train_tab:
         if job is not None and not job.running and job.result is not None:
             state["model"] = job.result.run_id
         models = list_models(workspace)
-        if state.get("model") is None and models:
-            state["model"] = models[0].id
+        if state.get("model") is None and models and not polling:
+            state["model"] = models[0].id  # the newest inspector, e.g. one trained from the CLI
         if state.get("model") is not None:
             with user_errors():
                 render_evaluation(PAGE_ID, workspace, state["model"])

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import torch
 
 from domains.manufacturing.inspection.benchmark import BenchmarkSpec, make_benchmark
 from domains.manufacturing.inspection.classifier import (
@@ -115,8 +116,6 @@ def _examples(
     chosen = [i for kind in [GOOD, *data.defect_types] for i in np.flatnonzero(labels == kind)[:per_kind]]
     pictures = verdict_pictures(data.test[chosen], _subset(report, chosen), inspector.image_threshold)
     stacked = np.stack(pictures).astype(np.float32).transpose(0, 3, 1, 2) / 255.0
-    import torch
-
     return to_png(make_grid(torch.from_numpy(stacked), nrow=2 * per_kind, padding=4))
 
 

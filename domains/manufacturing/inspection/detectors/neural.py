@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -173,7 +174,7 @@ class _NetworkDetector(Detector):
             module.load_state_dict({k[len(prefix) :]: v for k, v in state.items() if k.startswith(prefix)})
             module.eval()
 
-    def _restore(self, folder, image_size) -> None:  # type: ignore[no-untyped-def]
+    def _restore(self, folder: str | Path, image_size: list[int]) -> None:
         super()._restore(folder, image_size)
         self._work = work_shape(self.image_size, self.config.work_size, multiple=16)
 
