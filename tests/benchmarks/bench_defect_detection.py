@@ -54,6 +54,7 @@ def _one(detector: str, surface: str) -> dict[str, Any]:
         "train_s": inspector.fit.seconds if inspector.fit else float("nan"),
         "ms": evaluation.ms_per_image,
         "per_defect": {k: v["image_auroc"] for k, v in evaluation.per_defect.items()},
+        "per_defect_pixel": {k: v["pixel_auroc"] for k, v in evaluation.per_defect.items()},
     }
 
 
@@ -65,10 +66,17 @@ def run() -> list[Figure]:
             result = _one(detector, surface)
             averages.setdefault(detector, []).append(result)
             per_defect = ", ".join(f"{k} {v:.2f}" for k, v in result["per_defect"].items())
+            per_defect_pixel = ", ".join(f"{k} {v:.2f}" for k, v in result["per_defect_pixel"].items())
             where = f"{detector} / {surface}"
             figures += [
                 Figure(NAME, f"{where}: image AUROC", result["image"], "", f"per defect: {per_defect}"),
-                Figure(NAME, f"{where}: pixel AUROC", result["pixel"], "", f"PRO {result['pro']:.3f}"),
+                Figure(
+                    NAME,
+                    f"{where}: pixel AUROC",
+                    result["pixel"],
+                    "",
+                    f"PRO {result['pro']:.3f}; per defect: {per_defect_pixel}",
+                ),
                 Figure(
                     NAME,
                     f"{where}: training",
