@@ -33,6 +33,8 @@ __all__ = [
     "load_image_zip",
     "load_mnist5000",
     "make_shapes",
+    "open_zip_upload",
+    "safe_member",
 ]
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff"}
@@ -219,7 +221,8 @@ class UploadReport:
     skipped: list[tuple[str, str]] = field(default_factory=list)
 
 
-def _safe_member(name: str) -> PurePosixPath | None:
+def safe_member(name: str) -> PurePosixPath | None:
+    """A zip member's path, or None when it is absolute, climbs out (``..``) or names a drive."""
     path = PurePosixPath(name.replace("\\", "/"))
     if path.is_absolute() or ".." in path.parts or any(":" in p for p in path.parts):
         return None
@@ -235,6 +238,28 @@ def _decode(data: bytes, limits: UploadLimits, mode: Literal["L", "RGB"], size: 
         fitted = image.convert(mode).resize((size, size), Image.Resampling.BILINEAR)
     array = np.asarray(fitted, dtype=np.float32) / 255.0
     return array[None] if mode == "L" else array.transpose(2, 0, 1)
+
+
+def open_zip_upload(data: bytes, limits: UploadLimits, contents: str) -> zipfile.ZipFile:
+    """An uploaded zip, opened in memory after its size check (nothing is extracted).
+
+    Args:
+        data: The upload's bytes.
+        limits: Caps; ``max_archive_bytes`` is checked here.
+        contents: What the zip should hold, for the message (e.g. "a folder of good images").
+
+    Raises:
+        ResourceLimitError: The archive is over its size cap.
+        InputError: The bytes are not a zip archive.
+    """
+    if len(data) > limits.max_archive_bytes:
+        raise ResourceLimitError(
+            f"the zip is {len(data) / 2**20:.1f} MB; the limit is {limits.max_archive_bytes / 2**20:.0f} MB"
+        )
+    try:
+        return zipfile.ZipFile(io.BytesIO(data))
+    except zipfile.BadZipFile as exc:
+        raise InputError(f"the upload is not a zip archive; zip {contents}") from exc
 
 
 def load_image_zip(
@@ -254,22 +279,13 @@ def load_image_zip(
         InputError: Not a zip, or no class with enough readable images.
     """
     limits = limits or UploadLimits()
-    if len(data) > limits.max_archive_bytes:
-        raise ResourceLimitError(
-            f"the zip is {len(data) / 2**20:.1f} MB; the limit is {limits.max_archive_bytes / 2**20:.0f} MB"
-        )
-    try:
-        archive = zipfile.ZipFile(io.BytesIO(data))
-    except zipfile.BadZipFile as exc:
-        raise InputError(
-            "the upload is not a zip archive; zip a folder of images (one sub-folder per class)"
-        ) from exc
+    archive = open_zip_upload(data, limits, "a folder of images (one sub-folder per class)")
     report = UploadReport()
     members: list[tuple[PurePosixPath, zipfile.ZipInfo]] = []
     for info in archive.infolist():
         if info.is_dir():
             continue
-        path = _safe_member(info.filename)
+        path = safe_member(info.filename)
         if path is None:
             report.skipped.append((info.filename, "unsafe path"))
         elif path.suffix.lower() not in IMAGE_SUFFIXES or path.name.startswith("."):

@@ -8,7 +8,6 @@ names, non-images, file size and pixel count (from the header, before decoding),
 
 from __future__ import annotations
 
-import io
 import re
 import zipfile
 from dataclasses import dataclass
@@ -17,7 +16,7 @@ from pathlib import Path, PurePosixPath
 import numpy as np
 
 from domains.manufacturing.inspection.uploads import _UNREADABLE, _decode, _header_size, _Member
-from shared_models.datasets import IMAGE_SUFFIXES, UploadLimits, UploadReport, _safe_member
+from shared_models.datasets import IMAGE_SUFFIXES, UploadLimits, UploadReport, open_zip_upload, safe_member
 from shared_models.exceptions import InputError, ResourceLimitError
 
 __all__ = ["LabelledImages", "load_labelled_folder", "load_labelled_zip"]
@@ -140,17 +139,10 @@ def load_labelled_zip(
         InputError: Not a zip, or fewer than 2 usable classes.
     """
     limits, report = limits or UploadLimits(), UploadReport()
-    if len(data) > limits.max_archive_bytes:
-        raise ResourceLimitError(
-            f"the zip is {len(data) / 2**20:.1f} MB; the limit is {limits.max_archive_bytes / 2**20:.0f} MB"
-        )
-    try:
-        archive = zipfile.ZipFile(io.BytesIO(data))
-    except zipfile.BadZipFile as exc:
-        raise InputError("the upload is not a zip archive; zip a folder of labelled defect images") from exc
+    archive = open_zip_upload(data, limits, "a folder of labelled defect images")
     paths: list[tuple[PurePosixPath, zipfile.ZipInfo]] = []
     for info in sorted(archive.infolist(), key=lambda i: i.filename):
-        path = _safe_member(info.filename)
+        path = safe_member(info.filename)
         if info.is_dir():
             continue
         if path is None:

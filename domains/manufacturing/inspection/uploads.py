@@ -21,7 +21,7 @@ import numpy as np
 from PIL import Image, UnidentifiedImageError
 
 from domains.manufacturing.inspection.dataset import GOOD, InspectionSet
-from shared_models.datasets import IMAGE_SUFFIXES, UploadLimits, UploadReport, _safe_member
+from shared_models.datasets import IMAGE_SUFFIXES, UploadLimits, UploadReport, open_zip_upload, safe_member
 from shared_models.exceptions import InputError, ResourceLimitError
 
 __all__ = [
@@ -183,20 +183,13 @@ def load_image_zip_for_inspection(
         InputError: Not a zip, mixed sizes, or too few readable images.
     """
     limits = limits or UploadLimits()
-    if len(data) > limits.max_archive_bytes:
-        raise ResourceLimitError(
-            f"the zip is {len(data) / 2**20:.1f} MB; the limit is {limits.max_archive_bytes / 2**20:.0f} MB"
-        )
-    try:
-        archive = zipfile.ZipFile(io.BytesIO(data))
-    except zipfile.BadZipFile as exc:
-        raise InputError("the upload is not a zip archive; zip a folder of good images") from exc
+    archive = open_zip_upload(data, limits, "a folder of good images")
     report = UploadReport()
     members: list[_Member] = []
     for info in sorted(archive.infolist(), key=lambda i: i.filename):
         if info.is_dir():
             continue
-        path = _safe_member(info.filename)
+        path = safe_member(info.filename)
         if path is None:
             report.skipped.append((info.filename, "unsafe path"))
         elif path.suffix.lower() not in IMAGE_SUFFIXES or path.name.startswith("."):
