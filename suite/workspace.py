@@ -27,6 +27,7 @@ import re
 import socket
 import sqlite3
 import tempfile
+import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -288,7 +289,7 @@ class Workspace:
     def _migrate(self) -> None:
         conn = self._connect()
         try:
-            conn.execute("PRAGMA journal_mode = WAL")  # outside any transaction, as SQLite requires
+            self._enable_wal(conn)
             conn.execute("BEGIN IMMEDIATE")  # two processes opening a new workspace: one migrates
             try:
                 version = self._check_ownership(conn)
@@ -306,6 +307,20 @@ class Workspace:
             raise self._db_error(exc) from exc
         finally:
             conn.close()
+
+    @staticmethod
+    def _enable_wal(conn: sqlite3.Connection) -> None:
+        """Switch to WAL (outside any transaction, as SQLite requires). SQLite may answer "locked" at
+        once, without its busy handler, while another process converts a new file: so retry here."""
+        deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+        while True:
+            try:
+                conn.execute("PRAGMA journal_mode = WAL")
+                return
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
 
     def _check_ownership(self, conn: sqlite3.Connection) -> int:
         app_id = conn.execute("PRAGMA application_id").fetchone()[0]
