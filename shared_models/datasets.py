@@ -35,6 +35,7 @@ __all__ = [
     "make_shapes",
     "open_zip_upload",
     "safe_member",
+    "zip_image_entries",
 ]
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff"}
@@ -262,6 +263,26 @@ def open_zip_upload(data: bytes, limits: UploadLimits, contents: str) -> zipfile
         raise InputError(f"the upload is not a zip archive; zip {contents}") from exc
 
 
+def zip_image_entries(
+    archive: zipfile.ZipFile, report: UploadReport, ordered: bool = False
+) -> list[tuple[PurePosixPath, zipfile.ZipInfo]]:
+    """The image members of an uploaded zip with safe paths; unsafe names and non-images are skipped
+    and listed in ``report``. ``ordered`` sorts them by name (stable order across platforms)."""
+    infos = sorted(archive.infolist(), key=lambda i: i.filename) if ordered else archive.infolist()
+    entries = []
+    for info in infos:
+        if info.is_dir():
+            continue
+        path = safe_member(info.filename)
+        if path is None:
+            report.skipped.append((info.filename, "unsafe path"))
+        elif path.suffix.lower() not in IMAGE_SUFFIXES or path.name.startswith("."):
+            report.skipped.append((info.filename, "not an image file"))
+        else:
+            entries.append((path, info))
+    return entries
+
+
 def load_image_zip(
     data: bytes,
     image_size: int = 32,
@@ -282,15 +303,8 @@ def load_image_zip(
     archive = open_zip_upload(data, limits, "a folder of images (one sub-folder per class)")
     report = UploadReport()
     members: list[tuple[PurePosixPath, zipfile.ZipInfo]] = []
-    for info in archive.infolist():
-        if info.is_dir():
-            continue
-        path = safe_member(info.filename)
-        if path is None:
-            report.skipped.append((info.filename, "unsafe path"))
-        elif path.suffix.lower() not in IMAGE_SUFFIXES or path.name.startswith("."):
-            report.skipped.append((info.filename, "not an image file"))
-        elif info.file_size > limits.max_member_bytes:
+    for path, info in zip_image_entries(archive, report):
+        if info.file_size > limits.max_member_bytes:
             report.skipped.append((info.filename, f"over {limits.max_member_bytes // 2**20} MB uncompressed"))
         else:
             members.append((path, info))

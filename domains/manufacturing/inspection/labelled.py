@@ -9,14 +9,19 @@ names, non-images, file size and pixel count (from the header, before decoding),
 from __future__ import annotations
 
 import re
-import zipfile
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 import numpy as np
 
 from domains.manufacturing.inspection.uploads import _UNREADABLE, _decode, _header_size, _Member
-from shared_models.datasets import IMAGE_SUFFIXES, UploadLimits, UploadReport, open_zip_upload, safe_member
+from shared_models.datasets import (
+    IMAGE_SUFFIXES,
+    UploadLimits,
+    UploadReport,
+    open_zip_upload,
+    zip_image_entries,
+)
 from shared_models.exceptions import InputError, ResourceLimitError
 
 __all__ = ["LabelledImages", "load_labelled_folder", "load_labelled_zip"]
@@ -140,17 +145,7 @@ def load_labelled_zip(
     """
     limits, report = limits or UploadLimits(), UploadReport()
     archive = open_zip_upload(data, limits, "a folder of labelled defect images")
-    paths: list[tuple[PurePosixPath, zipfile.ZipInfo]] = []
-    for info in sorted(archive.infolist(), key=lambda i: i.filename):
-        path = safe_member(info.filename)
-        if info.is_dir():
-            continue
-        if path is None:
-            report.skipped.append((info.filename, "unsafe path"))
-        elif path.suffix.lower() not in IMAGE_SUFFIXES or path.name.startswith("."):
-            report.skipped.append((info.filename, "not an image file"))
-        else:
-            paths.append((path, info))
+    paths = zip_image_entries(archive, report, ordered=True)
     if len(paths) > limits.max_images:
         raise ResourceLimitError(f"the zip holds {len(paths):,} images; the limit is {limits.max_images:,}")
     # Drop folders every member shares (the zipped folder's own name), so classes are the next level.

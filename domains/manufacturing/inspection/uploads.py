@@ -21,7 +21,13 @@ import numpy as np
 from PIL import Image, UnidentifiedImageError
 
 from domains.manufacturing.inspection.dataset import GOOD, InspectionSet
-from shared_models.datasets import IMAGE_SUFFIXES, UploadLimits, UploadReport, open_zip_upload, safe_member
+from shared_models.datasets import (
+    IMAGE_SUFFIXES,
+    UploadLimits,
+    UploadReport,
+    open_zip_upload,
+    zip_image_entries,
+)
 from shared_models.exceptions import InputError, ResourceLimitError
 
 __all__ = [
@@ -185,17 +191,10 @@ def load_image_zip_for_inspection(
     limits = limits or UploadLimits()
     archive = open_zip_upload(data, limits, "a folder of good images")
     report = UploadReport()
-    members: list[_Member] = []
-    for info in sorted(archive.infolist(), key=lambda i: i.filename):
-        if info.is_dir():
-            continue
-        path = safe_member(info.filename)
-        if path is None:
-            report.skipped.append((info.filename, "unsafe path"))
-        elif path.suffix.lower() not in IMAGE_SUFFIXES or path.name.startswith("."):
-            report.skipped.append((info.filename, "not an image file"))
-        else:
-            members.append(_Member(str(path), info.file_size, lambda info=info: archive.read(info)))
+    members = [
+        _Member(str(path), info.file_size, lambda info=info: archive.read(info))
+        for path, info in zip_image_entries(archive, report, ordered=True)
+    ]
     images, names = _load_members(members, limits, resize_to, min_images, report, "the zip")
     return images, names, report
 
