@@ -1,8 +1,10 @@
 """Mult-VAE (Liang, Krishnan, Hoffman & Jebara 2018): a VAE with a multinomial likelihood over items.
 
 The architecture of the paper: [items -> 600 -> 200] encoder with tanh, a symmetric decoder, dropout
-0.5 on the L2-normalised input, and the KL weight annealed linearly from 0 to a cap (0.2). Trained
-with the suite's shared trainer and saved through the shared model store (safetensors + card).
+0.5 on the L2-normalised input, and the KL weight annealed linearly from 0 to a cap. The paper's cap is
+0.2 on ML-20M; on catalogues of about a thousand users (ML-100K) a cap of 0.5 and 60 epochs score better
+on validation under both evaluation protocols, so those are the defaults here. Trained with the suite's
+shared trainer and saved through the shared model store (safetensors + card).
 """
 
 from __future__ import annotations
@@ -121,11 +123,11 @@ class MultVAE(Recommender):
         hidden: Hidden width (600).
         latent: Latent size (200).
         dropout: Input dropout (0.5).
-        epochs: Passes over the users.
+        epochs: Passes over the users (60: small data sets overfit beyond it).
         batch_size: Users per step.
         lr: Adam learning rate.
         weight_decay: L2 on the weights (small data overfits without it).
-        beta_cap: Final KL weight (0.2 in the paper).
+        beta_cap: Final KL weight (0.2 in the paper; 0.5 regularises small data sets better).
         anneal_share: Share of the steps over which the KL weight rises to its cap.
         random_state: Seeds weights, dropout and batch order.
     """
@@ -138,11 +140,11 @@ class MultVAE(Recommender):
         hidden: int = 600,
         latent: int = 200,
         dropout: float = 0.5,
-        epochs: int = 100,
+        epochs: int = 60,
         batch_size: int = 100,
         lr: float = 1e-3,
         weight_decay: float = 0.0,
-        beta_cap: float = 0.2,
+        beta_cap: float = 0.5,
         anneal_share: float = 0.8,
         random_state: int = 0,
     ) -> None:
