@@ -2,8 +2,9 @@
 
 The architecture of the paper: [items -> 600 -> 200] encoder with tanh, a symmetric decoder, dropout
 0.5 on the L2-normalised input, and the KL weight annealed linearly from 0 to a cap. The paper's cap is
-0.2 on ML-20M; on catalogues of about a thousand users (ML-100K) a cap of 0.5 and 60 epochs score better
-on validation under both evaluation protocols, so those are the defaults here. Trained with the suite's
+0.2 on ML-20M. On ML-100K (about a thousand users) 60 epochs and a cap of 0.5 are the defaults here:
+on the random split's validation part they score NDCG@10 0.211 against 0.195 for the paper's cap,
+and on validation users NDCG@100 0.460 against 0.468, about even. Trained with the suite's
 shared trainer and saved through the shared model store (safetensors + card).
 """
 
