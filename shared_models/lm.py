@@ -100,12 +100,6 @@ class GenerationOptions:
         repeat_penalty: > 1 discourages repeats; small models loop without one (1.1-1.2).
         stop: Strings that end the answer (not included in it).
         seed: Fixes the sampling for reproducible answers; None draws a fresh one.
-        copy_from: Text whose tokens get ``copy_bias`` added to their logits (a copy bias). Grounded
-            answers pass their passages, which keeps a small model close to the sources' wording:
-            with SmolLM2-135M it doubled the share of draft sentences that a lexical verifier finds
-            in their passage. Local backends only; an endpoint's tokenizer is unknown here, so
-            endpoints ignore it.
-        copy_bias: Logit added to each token of ``copy_from`` (0 turns the bias off).
     """
 
     max_tokens: int = 256
@@ -114,13 +108,9 @@ class GenerationOptions:
     repeat_penalty: float = 1.1
     stop: tuple[str, ...] = ()
     seed: int | None = None
-    copy_from: str = ""
-    copy_bias: float = 0.0
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "stop", tuple(self.stop))
-        if not 0 <= self.copy_bias <= 10:
-            raise InputError(f"copy_bias must be between 0 and 10, not {self.copy_bias}")
         if not 1 <= self.max_tokens <= 32_768:
             raise InputError(f"max_tokens must be between 1 and 32768, not {self.max_tokens}")
         if not 0 <= self.temperature <= 5:

@@ -16,7 +16,7 @@ import hashlib
 import json
 import os
 import threading
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -44,14 +44,6 @@ def llama_cpp_import_error() -> str | None:
     except Exception as exc:  # an ImportError, or an OSError from a broken shared library
         return f"{type(exc).__name__}: {exc}"
     return None
-
-
-def copy_bias_ids(options: GenerationOptions, encode: Callable[[str], list[int]]) -> list[int]:
-    """The token ids of ``options.copy_from``, as it is written and after a space (a word's tokens
-    differ at the start of a text); empty when the copy bias is off."""
-    if not options.copy_from or options.copy_bias <= 0:
-        return []
-    return sorted(set(encode(options.copy_from)) | set(encode(" " + options.copy_from)))
 
 
 def build_local_generator(config: LMConfig) -> TextGenerator:
@@ -154,7 +146,6 @@ class LlamaCppGenerator(TextGenerator):
                 # Reusing the cached prompt prefix changes the logits in the last bits, and sampling can
                 # then drift; a seeded answer is promised to be reproducible, so evaluate afresh.
                 self._llm.reset()
-            bias = copy_bias_ids(options, lambda text: self._llm.tokenize(text.encode(), add_bos=False))
             pieces = self._llm.create_completion(
                 prompt=tokens,
                 max_tokens=options.max_tokens,
@@ -164,7 +155,6 @@ class LlamaCppGenerator(TextGenerator):
                 stop=stop,
                 seed=options.seed,
                 grammar=grammar,
-                logit_bias=dict.fromkeys(bias, options.copy_bias) or None,
                 stream=True,
             )
             try:
@@ -176,18 +166,6 @@ class LlamaCppGenerator(TextGenerator):
             finally:
                 with contextlib.suppress(Exception):
                     pieces.close()  # type: ignore[union-attr]
-
-
-class _CopyBias:
-    """A transformers logits processor adding ``bias`` to the logits of ``ids`` at every step."""
-
-    def __init__(self, ids: list[int], bias: float) -> None:
-        self.ids, self.bias = ids, bias
-
-    def __call__(self, input_ids: Any, scores: Any) -> Any:
-        scores = scores.clone()
-        scores[:, self.ids] += self.bias
-        return scores
 
 
 class TransformersGenerator(TextGenerator):
@@ -297,7 +275,7 @@ class TransformersGenerator(TextGenerator):
 
     def _generate(self, ids: Any, options: GenerationOptions, allowed: Any = None) -> Iterator[Chunk]:
         import torch
-        from transformers import LogitsProcessorList, TextIteratorStreamer
+        from transformers import TextIteratorStreamer
 
         with self._lock:
             if self._threads:
@@ -325,9 +303,6 @@ class TransformersGenerator(TextGenerator):
                 kwargs.update(stop_strings=list(options.stop), tokenizer=self._tokenizer)
             if allowed is not None:
                 kwargs["prefix_allowed_tokens_fn"] = allowed
-            bias = copy_bias_ids(options, lambda text: self._tokenizer.encode(text, add_special_tokens=False))
-            if bias:
-                kwargs["logits_processor"] = LogitsProcessorList([_CopyBias(bias, options.copy_bias)])
             errors: list[BaseException] = []
             produced: list[int] = []
 

@@ -93,16 +93,6 @@ def test_stream_pieces_join_to_the_answer(local_lm: TextGenerator) -> None:
     assert stream.done and stream.result.completion_tokens >= len(pieces)
 
 
-def test_copy_bias_pulls_the_answer_toward_the_given_text(local_lm: TextGenerator) -> None:
-    prompt = "Name one animal that lives in Africa."  # a bias nudges; it cannot make any word likely
-    plain = local_lm.generate(prompt, GREEDY).text
-    assert "zebra" not in plain.lower()
-    biased = local_lm.generate(prompt, GREEDY.replace(copy_from="zebra", copy_bias=10.0)).text
-    assert "zebra" in biased.lower(), biased
-    # a bias of 0 is off, whatever the text
-    assert local_lm.generate(prompt, GREEDY.replace(copy_from="zebra", copy_bias=0.0)).text == plain
-
-
 def test_stop_strings_end_the_answer_before_them(local_lm: TextGenerator) -> None:
     prompt = "List five fruits, one per line."
     full = local_lm.generate(prompt, GREEDY).text
@@ -209,8 +199,6 @@ def test_a_truncated_gguf_is_refused_by_the_loader(tmp_path: Path) -> None:
         ({"top_p": 0}, "top_p"),
         ({"repeat_penalty": 9}, "repeat_penalty"),
         ({"stop": ("",)}, "stop strings"),
-        ({"copy_bias": -1}, "copy_bias"),
-        ({"copy_bias": 11}, "copy_bias"),
     ],
 )
 def test_bad_options_are_refused(changes: dict[str, object], message: str) -> None:

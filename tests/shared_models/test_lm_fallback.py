@@ -55,12 +55,6 @@ def test_fallback_answers_like_the_llama_cpp_engine(
     assert "Paris" in local_lm.generate("What is the capital of France?", GREEDY).text
 
 
-def test_fallback_applies_the_copy_bias(fallback_lm: TextGenerator) -> None:
-    prompt = "Name one animal that lives in Africa."
-    biased = fallback_lm.generate(prompt, GREEDY.replace(copy_from="zebra", copy_bias=10.0)).text
-    assert "zebra" in biased.lower(), biased
-
-
 def test_fallback_streams_and_honours_stop_strings(fallback_lm: TextGenerator) -> None:
     full = fallback_lm.generate("List five fruits, one per line.", GREEDY).text
     stop = full.split()[len(full.split()) // 2]

@@ -19,7 +19,7 @@ Script = Callable[[list[ChatMessage]], str]
 class ScriptedGenerator(TextGenerator):
     """A `TextGenerator` test double: answers with ``script(messages)``, streamed word by word.
 
-    It records every chat it was given, and the options, so tests can check what reached the model.
+    It records every chat it was given, so tests can check what reached the model.
     """
 
     backend, model_name, engine = "test", "scripted", "python"
@@ -27,13 +27,11 @@ class ScriptedGenerator(TextGenerator):
     def __init__(self, script: Script | str) -> None:
         self.script = script if callable(script) else (lambda _messages, text=script: text)
         self.calls: list[list[ChatMessage]] = []
-        self.options: list[GenerationOptions] = []
 
     def _open_stream(
         self, messages: list[ChatMessage], options: GenerationOptions, schema: Mapping[str, Any] | None
     ) -> TextStream:
         self.calls.append(messages)
-        self.options.append(options)
         text = self.script(messages)
 
         def chunks() -> Iterator[Chunk]:

@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from domains.services.chatbot import KnowledgeIndex, SupportStore, answer_stream
-from domains.services.chatbot.answer import AnswerConfig, SupportChecker, build_messages, restates
+from domains.services.chatbot.answer import SupportChecker, build_messages, restates
 from shared_models.embeddings import embed
 from tests.domains.services.chatbot.conftest import ScriptedGenerator
 
@@ -52,17 +52,6 @@ def test_wrong_citations_are_corrected_to_the_supporting_passage(hits: list) -> 
     draft = f"Cookware from the Forge range has an extended 5-year warranty [{wrong}]."
     result = answer_stream(ScriptedGenerator(draft), QUESTION, hits).collect()
     assert result.text.endswith("[1].") and result.sentences[0].cited == (wrong,)
-
-
-def test_the_model_is_biased_toward_the_passages_words(hits: list) -> None:
-    model = ScriptedGenerator("Outdoor furniture has an extended 5-year warranty [1].")
-    answer_stream(model, QUESTION, hits).collect()
-    options = model.options[-1]
-    assert options.copy_bias == AnswerConfig().copy_bias > 0
-    assert all(h.chunk.text in options.copy_from for h in hits)
-    assert all(f"[{n}]" in options.copy_from for n in range(1, len(hits) + 1))
-    answer_stream(model, QUESTION, hits, config=AnswerConfig(copy_bias=0.0)).collect()
-    assert model.options[-1].copy_bias == 0.0
 
 
 def test_numbers_and_names_must_appear_in_the_passage() -> None:
