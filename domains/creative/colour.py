@@ -25,6 +25,7 @@ __all__ = [
 ]
 
 ColourMethod = Literal["reinhard", "sliced-ot"]
+LOOKUP_STEPS = 8192  # table size of `_quantile_map`: steps of about 2e-4 over a colour axis
 
 
 def to_lab(image: np.ndarray) -> np.ndarray:
@@ -88,27 +89,43 @@ def sliced_ot_transfer(
     return from_lab(pixels.reshape(content.shape))
 
 
+def _quantile_map(values: np.ndarray, source_levels: np.ndarray, target_levels: np.ndarray) -> np.ndarray:
+    """``np.interp(values, source_levels, target_levels)`` through a fine lookup table: the map is
+    tabulated on 8,192 even steps and read back with linear interpolation, about four times faster
+    than ``np.interp``'s binary search over a quarter-million pixels."""
+    low, high = float(source_levels[0]), float(source_levels[-1])
+    if high <= low:  # a flat channel: every pixel goes to the target's median
+        return np.full_like(values, target_levels[len(target_levels) // 2])
+    table = np.interp(np.linspace(low, high, LOOKUP_STEPS), source_levels, target_levels).astype(np.float32)
+    table = np.append(table, table[-1])  # so index + 1 stays in range at the top
+    position = (values - np.float32(low)) * np.float32((LOOKUP_STEPS - 1) / (high - low))
+    np.clip(position, 0, LOOKUP_STEPS - 1, out=position)
+    index = position.astype(np.intp)
+    position -= index  # now the fraction between two table entries
+    return table[index] + position * (table[index + 1] - table[index])
+
+
 def match_palette(
     image: np.ndarray, style: np.ndarray, rounds: int = 6, seed: int = 0, sample: int = 16384
 ) -> np.ndarray:
     """A quick sliced optimal-transport colour match in RGB: per round, a random rotation and a 1-D
-    quantile map per axis, estimated on pixel samples and applied with ``np.interp`` (no full sort, no
-    Lab conversion), so a 512 px image takes a few tens of milliseconds."""
+    quantile map per axis, estimated on pixel samples and applied through a lookup table (no full
+    sort, no Lab conversion), so six rounds on a 512 px image take well under 0.1 s."""
     rng = np.random.default_rng(seed)
-    pixels = image.reshape(-1, 3).astype(np.float32)
-    target = style.reshape(-1, 3).astype(np.float32)
-    target = target[rng.choice(len(target), min(sample, len(target)), replace=False)]
+    pixels = np.ascontiguousarray(image.reshape(-1, 3).T, dtype=np.float32)  # (3, N): rows contiguous
+    flat = style.reshape(-1, 3)
+    target = np.ascontiguousarray(flat[rng.integers(0, len(flat), sample)].T, dtype=np.float32)  # (3, S)
     quantiles = np.linspace(0, 1, 256)
     for _ in range(rounds):
         rotation = _random_rotation(rng)
-        projected, reference = pixels @ rotation, target @ rotation
-        probe = projected[rng.choice(len(projected), min(sample, len(projected)), replace=False)]
+        projected, reference = rotation.T @ pixels, rotation.T @ target
+        probe = projected[:, rng.integers(0, projected.shape[1], sample)]
+        source_levels = np.quantile(probe, quantiles, axis=1)  # (256, 3)
+        target_levels = np.quantile(reference, quantiles, axis=1)
         for axis in range(3):
-            source_levels = np.quantile(probe[:, axis], quantiles)
-            target_levels = np.quantile(reference[:, axis], quantiles)
-            projected[:, axis] = np.interp(projected[:, axis], source_levels, target_levels)
-        pixels = projected @ rotation.T
-    return np.clip(pixels.reshape(image.shape), 0, 1).astype(np.float32)
+            projected[axis] = _quantile_map(projected[axis], source_levels[:, axis], target_levels[:, axis])
+        pixels = rotation @ projected
+    return np.clip(pixels.T.reshape(image.shape), 0, 1).astype(np.float32)
 
 
 def transfer_colour(

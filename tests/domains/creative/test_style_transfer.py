@@ -20,7 +20,15 @@ from domains.creative import (
     stylise,
     stylise_painterly,
 )
-from domains.creative.colour import keep_colours, match_histograms, reinhard, sliced_ot_transfer, to_lab
+from domains.creative.colour import (
+    _quantile_map,
+    keep_colours,
+    match_histograms,
+    match_palette,
+    reinhard,
+    sliced_ot_transfer,
+    to_lab,
+)
 from domains.creative.images import fit_size, resize
 from domains.creative.measures import colour_distance, texture_distance
 from shared_models.exceptions import InputError, ResourceLimitError
@@ -82,6 +90,21 @@ def test_colour_methods_move_colours_towards_the_style(content: np.ndarray, styl
     assert colour_distance(by_transport, style) < 0.5 * colour_distance(by_reinhard, style)
     lab, target = to_lab(by_reinhard).reshape(-1, 3), to_lab(style).reshape(-1, 3)
     np.testing.assert_allclose(lab[:, 0].mean(), target[:, 0].mean(), atol=3.0)
+
+
+def test_quick_palette_match_moves_colours_and_its_lookup_table_agrees_with_interp(
+    content: np.ndarray, style: np.ndarray
+) -> None:
+    matched = match_palette(content, style, rounds=6)
+    assert matched.shape == content.shape and matched.min() >= 0 and matched.max() <= 1
+    assert colour_distance(matched, style) < 0.5 * colour_distance(content, style)
+    np.testing.assert_array_equal(matched, match_palette(content, style, rounds=6))
+    values = np.random.default_rng(0).uniform(-0.2, 1.2, 10_000).astype(np.float32)
+    source, target = np.linspace(0, 1, 256) ** 2, np.linspace(0.1, 0.9, 256)
+    expected = np.interp(values, source, target)
+    np.testing.assert_allclose(_quantile_map(values, source, target), expected, atol=2e-3)
+    flat = _quantile_map(values, np.full(256, 0.5), target)
+    np.testing.assert_allclose(flat, target[128])
 
 
 def test_keep_colours_keeps_the_photos_chroma(content: np.ndarray, painted: np.ndarray) -> None:
