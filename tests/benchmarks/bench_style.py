@@ -8,7 +8,7 @@ SSIM >= 0.35 on every pair; fast mode <= 1 s per image and within 25 % of the pa
 
 Environment: ``AIGC_BENCH_STYLE_FAST`` (comma-separated painting stems, default all) limits which
 paintings get a fast network trained (``none``: no fast mode); ``AIGC_BENCH_STYLE_TRAIN_S`` is the training
-budget (default 180); ``AIGC_BENCH_STYLE_THREADS`` overrides the harness's 2 torch threads (on a loaded
+budget (default 300); ``AIGC_BENCH_STYLE_THREADS`` overrides the harness's 2 torch threads (on a loaded
 2-core machine, 2 threads made the painterly mode 2-3x slower than 1).
 """
 
@@ -38,7 +38,7 @@ NAME = "style"
 PAINTINGS = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "style_paintings"
 CONTENTS = ("astronaut", "coffee")
 SIZE = 512
-TRAIN_SECONDS = float(os.environ.get("AIGC_BENCH_STYLE_TRAIN_S", "180"))
+TRAIN_SECONDS = float(os.environ.get("AIGC_BENCH_STYLE_TRAIN_S", "300"))
 
 
 def _paintings() -> dict[str, np.ndarray]:
