@@ -271,15 +271,13 @@ def _bench_dataset(data: Interactions, label: str) -> list[Figure]:
             ndcg10 = {model: m["ndcg@10"] for model, m in metrics.items()}
         for f in margins:
             print(f"recs bench: {f.figure} {f.value:+.1f} {f.unit}", file=sys.stderr, flush=True)
-    figures.append(_recbole_ordering(label, ndcg10))
     spread = _split_spread(data, label, tuned["random"])
-    figures.extend(spread)
     for f in spread[-4:]:
         print(f"recs bench: {f.figure} {f.value:+.1f} {f.unit} ({f.notes})", file=sys.stderr, flush=True)
-    figures.extend(_implicit_vs_suite(data, label))
-    for f in figures[-4:]:
+    summary = [_recbole_ordering(label, ndcg10), *_implicit_vs_suite(data, label)]
+    for f in summary:
         print(f"recs bench: {f.figure} {f.value:.4f} {f.notes}", file=sys.stderr, flush=True)
-    return figures
+    return [*figures, *summary[:1], *spread, *summary[1:]]
 
 
 def run() -> list[Figure]:

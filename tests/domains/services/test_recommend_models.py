@@ -24,7 +24,7 @@ from tests.domains.services.recs_data import clustered_interactions
 # Small, fast settings per model: the shared suite checks behaviour, not tuned quality.
 FAST = {
     "bpr": {"epochs": 20, "factors": 16, "batch_size": 128},
-    "mult-vae": {"epochs": 40, "hidden": 64, "latent": 16, "batch_size": 16},
+    "mult-vae": {"epochs": 40, "hidden": 64, "latent": 16, "batch_size": 16, "lr": 1e-3},
     "als": {"factors": 8, "iterations": 10, "alpha": 2.0, "l2": 5.0},
     "ease": {"l2": 10.0},
     "hybrid": {"l2": 10.0},
