@@ -57,6 +57,11 @@ def build_detector(kind: str, **settings: Any) -> Detector:
     return detector_class(config_class(**tuples))  # type: ignore[call-arg]
 
 
+# Settings added after detectors were first saved, with the value that reproduces the older ones'
+# scores (their thresholds were calibrated on those scores)
+SAVED_BEFORE: dict[str, dict[str, Any]] = {"patch_stats": {"image_top_share": 0.0}}
+
+
 def load_detector(folder: str | Path) -> Detector:
     """A saved detector, rebuilt from its JSON settings and safetensors weights."""
     settings = Detector.read_settings(folder)
@@ -64,7 +69,8 @@ def load_detector(folder: str | Path) -> Detector:
     if kind not in DETECTORS:
         raise ModelError(f"{folder} holds an unknown detector kind {kind!r}")
     try:
-        detector = build_detector(kind, **settings.get("config", {}))
+        config = {**SAVED_BEFORE.get(kind, {}), **settings.get("config", {})}
+        detector = build_detector(kind, **config)
     except InputError as exc:
         raise ModelError(f"the settings in {folder} do not fit a {kind} detector: {exc}") from exc
     detector._restore(folder, settings.get("image_size") or [0, 0])

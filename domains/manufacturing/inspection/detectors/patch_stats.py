@@ -5,8 +5,12 @@ backbone can be downloaded here, so the features are learned from the normal ima
 three scales, the responses to the principal components of colour patches (a one-layer PCA network)
 and the log of their local energy, plus coarse chromaticity. Each location of a test image is scored by
 its Mahalanobis distance to the Gaussian of normal features; the map is smoothed and the image score is
-its maximum. By default (``grouped``) each feature group (the responses of one scale, their energies,
-the chromaticity) also has its own Gaussian, and the score is the largest of the group distances and
+the mean of its highest 2 % of pixels (a single hottest pixel is noisier: on the built-in benchmark's
+seed-1 sets the mean image AUROC was 0.940 with the maximum, 0.956 / 0.959 / 0.961 with the top
+1 / 2 / 5 %; 2 % rather than 5 %, because a wider average would dilute small defects).
+
+By default (``grouped``) each feature group (the responses of one scale, their energies, the
+chromaticity) also has its own Gaussian, and the score is the largest of the group distances and
 the joint one, each standardised on the normal images: a tint or a missing pattern then shows, where in
 the joint distance over ~100 features the natural spread of all the others drowned it, and thin lines
 on a regular pattern still show in the joint one (built-in benchmark at 256 px: mean image AUROC
@@ -64,6 +68,7 @@ class PatchStatsConfig:
         memory: Normal patches remembered by ``"nearest"`` pooling.
         shrinkage: Ledoit-Wolf-style shrinkage of the covariance toward its diagonal, in [0, 1).
         smoothing: Gaussian blur of the anomaly map, in work-resolution pixels.
+        image_top_share: Share of the map's highest pixels averaged into the image score (0: the maximum).
         max_fit_patches: Patches sampled per scale to learn the components.
         seed: Seeds the patch sample.
     """
@@ -79,6 +84,7 @@ class PatchStatsConfig:
     memory: int = 20_000
     shrinkage: float = 0.01
     smoothing: float = 2.0
+    image_top_share: float = 0.02
     max_fit_patches: int = 60_000
     seed: int = 0
 
@@ -90,6 +96,8 @@ class PatchStatsConfig:
             raise InputError(f"at most {3 * self.patch**2} components fit a {self.patch} px patch")
         if not 0 <= self.shrinkage < 1:
             raise InputError(f"shrinkage must be in [0, 1), got {self.shrinkage}")
+        if not 0 <= self.image_top_share < 1:
+            raise InputError(f"image_top_share must be in [0, 1), got {self.image_top_share}")
 
 
 class PatchStatsDetector(Detector):
@@ -228,15 +236,21 @@ class PatchStatsDetector(Detector):
 
     # -- scoring ----------------------------------------------------------------------------------------
     def score(self, images: np.ndarray) -> AnomalyScores:
-        """Mahalanobis anomaly maps at the input resolution; the image score is the map's maximum."""
+        """Mahalanobis anomaly maps at the input resolution; the image score is the mean of the map's
+        highest ``image_top_share`` of pixels."""
         images = self._check_size(images)
         maps, scores = [], []
         with torch.no_grad():
             for start in range(0, len(images), 16):
                 batch = self._score_batch(to_tensor(images[start : start + 16]))
                 maps.append(batch.numpy())
-                scores.append(batch.flatten(1).amax(1).numpy())
+                scores.append(self._image_scores(batch))
         return AnomalyScores(np.concatenate(scores), np.concatenate(maps).astype(np.float32))
+
+    def _image_scores(self, maps: torch.Tensor) -> np.ndarray:
+        flat = maps.flatten(1)  # (N, H*W)
+        top = max(1, round(flat.shape[1] * self.config.image_top_share))
+        return flat.topk(top, dim=1).values.mean(1).numpy()
 
     def _score_batch(self, images: torch.Tensor) -> torch.Tensor:
         features = self._features(images)

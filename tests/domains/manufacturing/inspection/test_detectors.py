@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 
@@ -74,3 +76,24 @@ def test_wrong_sizes_and_settings_are_clear_errors(small_set, tmp_path):
     (tmp_path / "detector.json").write_text("{not json")
     with pytest.raises(ModelError, match="not valid JSON"):
         load_detector(tmp_path)
+
+
+def test_patch_stats_image_score_is_the_mean_of_the_hottest_pixels_and_old_saves_keep_the_maximum(
+    small_set, tmp_path
+):
+    detector = build_detector("patch_stats", work_size=64, image_top_share=0.05)
+    detector.fit(small_set.train)
+    scores = detector.score(small_set.test[:3])
+    flat = np.sort(scores.maps.reshape(3, -1), axis=1)[:, ::-1]
+    top = round(flat.shape[1] * 0.05)
+    np.testing.assert_allclose(scores.image_scores, flat[:, :top].mean(1), rtol=1e-5)
+    assert np.all(scores.image_scores < flat[:, 0])
+    # a detector saved before the setting existed was calibrated on the map's maximum, and keeps it
+    folder = detector.save(tmp_path / "old")
+    settings = json.loads((folder / "detector.json").read_text())
+    del settings["config"]["image_top_share"]
+    (folder / "detector.json").write_text(json.dumps(settings))
+    old = load_detector(folder).score(small_set.test[:3])
+    np.testing.assert_allclose(old.image_scores, flat[:, 0], rtol=1e-5)
+    with pytest.raises(InputError, match="image_top_share"):
+        build_detector("patch_stats", image_top_share=1.0)
