@@ -25,6 +25,7 @@ from domains.services.recommend import (
     load_movielens_100k,
     top_n,
 )
+from domains.services.recommend.compare import evaluate_model
 from domains.services.recommend.evaluate import Protocol, random_split, ranking_metrics
 from tests.benchmarks import Figure
 
@@ -198,8 +199,6 @@ def _split_spread(data: Interactions, label: str, tuned: dict[str, dict[str, Any
     the demo's splits 0-4), as much as the margins in question, so the margins are also given on
     the means.
     """
-    from domains.services.recommend.compare import evaluate_model
-
     scores: dict[str, list[float]] = {}
     for name in SPREAD_MODELS:
         params = tuned.get(name, {})
