@@ -95,3 +95,20 @@ def test_network_keeps_any_size_and_the_patch_loss_sees_texture() -> None:
     striped = checker.expand(1, 3, 32, 32).clone()
     shifted = torch.roll(striped, 2, -1)  # the same texture two pixels over
     assert float(sliced_patch_loss(flat, striped)) > 10 * float(sliced_patch_loss(striped, shifted))
+
+
+def test_fast_palette_is_the_style_as_seen_at_the_output_size(
+    tmp_path: Path, style: np.ndarray, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A style of one-pixel red and blue squares reads as purple at 64 px; the fast result must take
+    # that palette, not the file's pure red and blue.
+    checker = np.zeros((256, 256, 3), np.float32)
+    red = (np.add.outer(np.arange(256), np.arange(256)) % 2).astype(bool)
+    checker[red, 0], checker[~red, 2] = 1.0, 1.0
+    ramp = np.repeat(np.linspace(0.2, 0.8, 64, dtype=np.float32)[None, :, None], 64, 0).repeat(3, 2)
+    monkeypatch.setattr("domains.creative.style_transfer.apply_fast", lambda *_args: ramp)
+    trained, _ = train_fast_style(style, spec_for("mosaic", style, **TINY), tmp_path)
+    settings = StyleSettings(method="fast", painterly=PainterlyConfig(64))
+    image = stylise(np.full((64, 64, 3), 0.5, np.float32), checker, settings, fast_style=trained).image
+    assert np.abs(image[..., 0] - image[..., 2]).mean() < 0.1  # red and blue balanced in every pixel
+    assert 0.3 < image[..., 0].mean() < 0.7 and image[..., 1].mean() < 0.1
