@@ -140,7 +140,9 @@ class FastStyleSpec:
     Attributes:
         style_name: Shown in lists (a built-in name or an uploaded file's name).
         style_fingerprint: `style_fingerprint` of the style image.
-        data_size: Longest side of the painted training images.
+        data_size: Longest side of the painted training images: 512, the size the page and the
+            bench paint at (targets painted at 384 px kept less of the photo, SSIM 0.28-0.36
+            against 0.37-0.39 at 512, because the same patches cover more of a smaller image).
         painterly_scales: Scales of the painterly runs that make the targets.
         painterly_iterations: Rounds per patch size of those runs.
         content_weight: Content weight of those runs.
@@ -152,13 +154,15 @@ class FastStyleSpec:
         learning_rate: Adam learning rate.
         gradient_weight: Weight of the image-gradient term (keeps edges sharp).
         texture_weight: Weight of the sliced patch loss (asks for strokes, not their average).
+        texture_levels: Scales the patch loss compares (full resolution, then each halving). With
+            two, Starry Night's large swirls stayed smooth on the coffee photo's flat surfaces.
         network: Architecture.
         seed: Seeds the painting, the crops and the network.
     """
 
     style_name: str
     style_fingerprint: str
-    data_size: int = 384
+    data_size: int = 512
     painterly_scales: int = 3
     painterly_iterations: int = 2
     content_weight: float = 1.0
@@ -170,6 +174,7 @@ class FastStyleSpec:
     learning_rate: float = 2e-3
     gradient_weight: float = 1.0
     texture_weight: float = 20.0
+    texture_levels: int = 3
     network: FastStyleConfig = field(default_factory=FastStyleConfig)
     seed: int = 0
 
@@ -178,6 +183,10 @@ class FastStyleSpec:
             raise InputError(f"training image size must be 64-1024 px, got {self.data_size}")
         if not 16 <= self.crop <= self.data_size // 2:
             raise InputError(f"crop must be 16 px to half the training image size, got {self.crop}")
+        if not 1 <= self.texture_levels <= 4 or self.crop >> (self.texture_levels - 1) < 8:
+            raise InputError(
+                f"texture levels must be 1-4 and leave crops of at least 8 px, got {self.texture_levels}"
+            )
         if self.steps < 1:
             raise InputError(f"steps must be at least 1, got {self.steps}")
         if self.seconds is not None and self.seconds <= 0:
@@ -269,9 +278,11 @@ class _DistillTask(TrainingTask):
         pixel = F.l1_loss(outputs, targets)
         (oy, ox), (ty, tx) = _gradients(outputs), _gradients(targets)
         gradient = F.l1_loss(oy, ty) + F.l1_loss(ox, tx)
-        texture = sliced_patch_loss(outputs, targets) + sliced_patch_loss(
-            F.avg_pool2d(outputs, 2), F.avg_pool2d(targets, 2)
-        )
+        texture = sliced_patch_loss(outputs, targets)
+        for level in range(1, self.spec.texture_levels):
+            texture = texture + sliced_patch_loss(
+                F.avg_pool2d(outputs, 2**level), F.avg_pool2d(targets, 2**level)
+            )
         loss = pixel + self.spec.gradient_weight * gradient + self.spec.texture_weight * texture
         self.optimiser.zero_grad(set_to_none=True)
         loss.backward()
