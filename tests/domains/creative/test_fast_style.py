@@ -83,8 +83,10 @@ def test_wrong_style_or_missing_entry_is_refused(tmp_path: Path, style: np.ndarr
         train_fast_style(draw_style("swirl", 96), spec, tmp_path)
     with pytest.raises(InputError, match="no trained fast style"):
         open_fast_style(tmp_path, "0" * 20)
-    with pytest.raises(InputError, match="texture levels"):
-        spec_for("mosaic", style, **{**TINY, "texture_levels": 4})  # 32 px crops: 4 px at 1/8
+    with pytest.raises(InputError, match="texture scales"):
+        spec_for("mosaic", style, **{**TINY, "texture_scales": (1.0,) * 4})  # 32 px crops: 4 px at 1/8
+    with pytest.raises(InputError, match="texture scales"):
+        spec_for("mosaic", style, **{**TINY, "texture_scales": (1.0, -1.0)})
 
 
 def test_network_keeps_any_size_and_the_patch_loss_sees_texture() -> None:
