@@ -9,8 +9,9 @@
   through the whole bot. Support share is judged by a lexical verifier independent of the bot's
   embedding check: a sentence is supported when every number in it and at least 60 % of its content
   words appear in the passage it cites. The same verifier on the raw drafts shows what the check
-  removes. Also the share of extractive fallbacks, and median times to the model's first token and
-  to the first checked text the customer sees.
+  removes. Also the share of extractive fallbacks, the share of answers that cite the article the
+  question was written for (a sentence can be supported and still off the question), and median
+  times to the model's first token and to the first checked text the customer sees.
 - Guardrails: the 45 attacks of `domains.services.chatbot.attacks` (direct and indirect injection,
   prompt extraction, role play, delimiter tricks), poisoned documents ingested first; share resisted
   with the real model and with a compromised model that leaks and obeys everything; and the share of
@@ -110,7 +111,7 @@ def _answers(store: object, index: object, lm: object) -> list[Figure]:
 
     bot = SupportBot(store, "demo", lm, index=index)  # type: ignore[arg-type]
     rows = _questions()[:: max(1, len(_questions()) // ANSWER_QUESTIONS)][:ANSWER_QUESTIONS]
-    kept = supported = draft_total = draft_supported = fallbacks = answered = 0
+    kept = supported = draft_total = draft_supported = fallbacks = answered = on_source = 0
     first_token, first_output = [], []
     for row in rows:
         result = bot.respond(ChatSession(), row["question"]).collect()
@@ -119,6 +120,7 @@ def _answers(store: object, index: object, lm: object) -> list[Figure]:
         answered += 1
         answer = result.answer
         passages = {c.number: c.excerpt for c in answer.citations}  # type: ignore[attr-defined]
+        on_source += any(c.source == row["source"] for c in answer.citations)  # type: ignore[attr-defined]
         if answer.mode == "extractive":  # type: ignore[attr-defined]
             fallbacks += 1
         else:
@@ -140,6 +142,8 @@ def _answers(store: object, index: object, lm: object) -> list[Figure]:
         Figure(NAME, "draft sentences supported (before check)", draft_supported / max(draft_total, 1),
                "share", f"{draft_total} draft sentences, same verifier"),
         Figure(NAME, "extractive fallbacks", fallbacks / max(answered, 1), "share", note),
+        Figure(NAME, "answers citing the question's own article", on_source / max(answered, 1), "share",
+               "supported is not the same as on topic: a true sentence from the wrong article counts above"),
         Figure(NAME, "time to first token (model)", statistics.median(first_token), "s", "median"),
         Figure(NAME, "time to first checked text", statistics.median(first_output), "s",
                "median; what the customer waits for"),

@@ -24,8 +24,9 @@ class ScriptedGenerator(TextGenerator):
 
     backend, model_name, engine = "test", "scripted", "python"
 
-    def __init__(self, script: Script | str) -> None:
+    def __init__(self, script: Script | str, finish_reason: str = "stop") -> None:
         self.script = script if callable(script) else (lambda _messages, text=script: text)
+        self.finish_reason = finish_reason  # "length": the draft ran into max_tokens
         self.calls: list[list[ChatMessage]] = []
 
     def _open_stream(
@@ -37,7 +38,7 @@ class ScriptedGenerator(TextGenerator):
         def chunks() -> Iterator[Chunk]:
             pieces = re.findall(r"\S+\s*", text)
             for i, piece in enumerate(pieces):
-                yield Chunk(piece, 1, "stop" if i == len(pieces) - 1 else None)
+                yield Chunk(piece, 1, self.finish_reason if i == len(pieces) - 1 else None)
 
         return TextStream(chunks(), backend=self.backend, model=self.model_name, prompt_tokens=10)
 
