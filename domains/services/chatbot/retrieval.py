@@ -43,10 +43,21 @@ STOPWORDS = frozenset(
 
 
 def _stem(word: str) -> str:
-    """A light suffix stripper (plural, -ing, -ed, -ly): enough to match 'returns' with 'return'."""
+    """A light suffix stripper (plural, -ing, -ed, -ly): enough to match 'returns' with 'return'.
+
+    A final e and a doubled final consonant go too, so that the forms meet: 'table' and 'tables'
+    both give 'tabl'; 'ship', 'shipped' and 'shipping' all give 'ship'; 'address' keeps its s.
+    """
     for suffix, keep in (("ies", "y"), ("ing", ""), ("ed", ""), ("ly", ""), ("es", ""), ("s", "")):
+        if suffix == "s" and word.endswith(("ss", "us")):
+            break  # "address", "status": not plurals
         if word.endswith(suffix) and len(word) - len(suffix) >= 3:
-            return word[: -len(suffix)] + keep
+            word = word[: -len(suffix)] + keep
+            break
+    if len(word) >= 4 and word.endswith("e"):
+        word = word[:-1]
+    if len(word) >= 4 and word[-1] == word[-2] and word[-1] not in "lsz0123456789":
+        word = word[:-1]
     return word
 
 

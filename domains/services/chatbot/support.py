@@ -43,6 +43,7 @@ _NUMBER_WORDS = {
 }
 _NUMBER_WORDS.update({"thirty": "30", "forty": "40", "fifty": "50", "sixty": "60", "ninety": "90",
                       "hundred": "100", "once": "1", "twice": "2", "single": "1", "double": "2"})  # fmt: skip
+_NUMBER_TOKENS = frozenset(t for word in _NUMBER_WORDS for t in tokenize(word))  # "three" -> "thre"
 _ENTITY = re.compile(r"(?<!^)(?<![.!?]\s)\b([A-Z][a-zA-Z]+(?:\s+[A-Z][a-zA-Z]+)*|[A-Z]{2,}\w*)\b")
 _COMMON_CAPS = frozenset(
     re.findall(r"\w+", "I You We Our Your The This That It If Please Yes No Thanks Hello Hi")
@@ -174,7 +175,7 @@ def _link_across_sentences(sentence: str, passage_sentences: Sequence[str]) -> s
 
 
 def _is_number(token: str) -> bool:
-    return token in _NUMBER_WORDS or bool(_NUMBER.fullmatch(token))
+    return token in _NUMBER_TOKENS or bool(_NUMBER.fullmatch(token))
 
 
 def _units(passage: str) -> list[str]:

@@ -63,6 +63,22 @@ def test_tokenizer_drops_stop_words_and_stems() -> None:
     assert tokenize("How do I return the parcels?") == ["return", "parcel"]
 
 
+@pytest.mark.parametrize(
+    "forms",
+    [
+        "table tables",
+        "minute minutes",
+        "ship shipped shipping ships",
+        "address addresses",
+        "charge charged charges charging",
+        "delivery deliveries",
+        "status statuses",
+    ],
+)
+def test_every_form_of_a_word_stems_alike(forms: str) -> None:
+    assert len(set(tokenize(forms))) == 1, tokenize(forms)
+
+
 def test_empty_and_unknown_knowledge_bases(demo_store: SupportStore) -> None:
     empty = KnowledgeIndex([], np.zeros((0, 384), np.float32), lambda t: np.zeros((len(t), 384), np.float32))
     assert empty.search("anything") == []
