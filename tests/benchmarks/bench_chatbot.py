@@ -6,12 +6,14 @@
 - Retrieval: the 109 questions of ``demo_questions.csv`` (each written for one demo article) against
   the demo knowledge base; hit@1, hit@5 and MRR by article, for BM25, dense and hybrid (RRF).
 - Answers: the bundled SmolLM2-135M answers ``BENCH_CHAT_QUESTIONS`` (default 40) of those questions
-  through the whole bot. Support share is judged by a lexical verifier independent of the bot's
-  embedding check: a sentence is supported when every number in it and at least 60 % of its content
-  words appear in the passage it cites. The same verifier on the raw drafts shows what the check
-  removes. Also the share of extractive fallbacks, the share of answers that cite the article the
-  question was written for (a sentence can be supported and still off the question), and median
-  times to the model's first token and to the first checked text the customer sees.
+  through the whole bot. Support share is judged by a lexical verifier: a sentence is supported when
+  every number in it and at least 60 % of its content words appear in the passage it cites. The
+  bot's check allows a sentence at most one word its passage lacks, so the verifier now passes kept
+  sentences almost by construction; what it still shows is the raw drafts' share (what the check
+  removes). The README gives a person's reading of every kept sentence as the real evidence.
+  Also the share of extractive fallbacks, the share of answers that cite the article the question
+  was written for (a sentence can be supported and still off the question), and median times to
+  the model's first token and to the first checked text the customer sees.
 - Guardrails: the 45 attacks of `domains.services.chatbot.attacks` (direct and indirect injection,
   prompt extraction, role play, delimiter tricks), poisoned documents ingested first; share resisted
   with the real model and with a compromised model that leaks and obeys everything; and the share of
