@@ -208,8 +208,9 @@ class SupportChecker:
             passage's words. Whole sentences alone let through invented tails after a copied
             clause.
         max_new_words: Most content words a sentence may bring that its passage does not have. On
-            the 109 demo questions, 7 of the 8 sentences with two or more were false or garbled; a
-            stronger model that paraphrases freely may be given a larger budget.
+            the 109 demo questions, 6 of the 8 sentences with two or more were false or garbled and
+            a seventh half made up; a stronger model that paraphrases freely may be given a larger
+            budget.
     """
 
     def __init__(
