@@ -24,7 +24,7 @@ from tests.domains.services.recs_data import clustered_interactions
 # Small, fast settings per model: the shared suite checks behaviour, not tuned quality.
 FAST = {
     "bpr": {"epochs": 20, "factors": 16, "batch_size": 128},
-    "mult-vae": {"epochs": 40, "hidden": 64, "latent": 16, "batch_size": 16, "lr": 1e-3},
+    "mult-vae": {"epochs": 80, "hidden": 64, "latent": 16, "batch_size": 16, "lr": 1e-3, "ensemble": 2},
     "als": {"factors": 8, "iterations": 10, "alpha": 2.0, "l2": 5.0},
     "ease": {"l2": 10.0},
     "hybrid": {"l2": 10.0},
@@ -167,3 +167,64 @@ def test_als_conjugate_gradient_reaches_the_exact_solve() -> None:
     exact = als_solve_rows(matrix, fixed, alpha=5.0, l2=0.5)
     cg = als_cg_rows(matrix, fixed, np.zeros((15, 6)), alpha=5.0, l2=0.5, steps=6)  # exact after F steps
     assert cg == pytest.approx(exact, rel=1e-5, abs=1e-6)
+
+
+def test_mult_vae_averages_its_networks_and_reports_them_as_one_run(clustered: Interactions) -> None:
+    from scipy.special import log_softmax
+
+    from domains.services.recommend.multvae import MultVAE
+
+    reports = []
+    model = MultVAE(**{**FAST["mult-vae"], "ensemble": 3}).fit(
+        clustered.matrix, on_progress=lambda p: reports.append(p) and None
+    )
+    assert len(model.nets_) == 3
+    per_network = FAST["mult-vae"]["epochs"] * (clustered.n_users // FAST["mult-vae"]["batch_size"])
+    assert {p.total for p in reports} == {3 * per_network}
+    steps = [p.step for p in reports]
+    assert steps == sorted(steps) and steps[-1] > 2 * per_network
+    assert reports[-1].message.startswith("network 3 of 3")
+    rows = clustered.matrix[:4]
+    single = [log_softmax(_only(model, i).score_histories(rows), axis=1) for i in range(3)]
+    assert model.score_histories(rows) == pytest.approx(np.mean(single, axis=0), abs=1e-4)
+    assert not np.allclose(single[0], single[1], atol=1e-3)  # each network has its own seed
+
+
+def _only(model, member: int):
+    """A shallow copy of an ensemble holding one of its networks."""
+    import copy
+
+    one = copy.copy(model)
+    one.nets_ = [model.nets_[member]]
+    return one
+
+
+def test_mult_vae_stopped_keeps_the_networks_already_trained(clustered: Interactions) -> None:
+    from domains.services.recommend.multvae import MultVAE
+
+    def stop_in_second_network(progress) -> bool:
+        return not progress.message.startswith("network 2")
+
+    model = MultVAE(**{**FAST["mult-vae"], "ensemble": 3}).fit(
+        clustered.matrix, on_progress=stop_in_second_network
+    )
+    assert len(model.nets_) == 2
+    assert model.recommend([0], n=3)[0].shape == (1, 3)
+
+
+def test_mult_vae_saved_before_ensembles_still_loads(clustered: Interactions, tmp_path: Path) -> None:
+    """A bundle from before ensembles holds one network with the paper's decoder, saved directly."""
+    from domains.services.recommend.multvae import STORE_KIND, MultVAE
+    from shared_models.store import ModelCard, save_model
+
+    old = MultVAE(**{**FAST["mult-vae"], "ensemble": 1, "deep_decoder": True}).fit(clustered.matrix)
+    net = old.nets_[0]
+    save_model(
+        tmp_path / "network",
+        net,
+        ModelCard(kind=STORE_KIND, config={k: v for k, v in vars(net.config).items() if k != "deep_decoder"}),
+    )
+    loaded = MultVAE()
+    loaded.load_from(tmp_path / "network", clustered.matrix)
+    assert loaded.ensemble == 1 and loaded.nets_[0].config.deep_decoder
+    assert np.array_equal(loaded.recommend([0, 1], n=5)[0], old.recommend([0, 1], n=5)[0])
