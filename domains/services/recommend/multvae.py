@@ -211,10 +211,13 @@ class MultVAE(Recommender):
             report = _member_progress(on_progress, member, self.ensemble, steps)
             result = train(task, (torch.arange(matrix.shape[0]),), budget, report, stop)
             net.eval()
-            self.nets_.append(net)
-            self.history_.extend({**row, "network": float(member)} for row in result.history)
-            if result.stopped != "steps":
-                break  # asked to stop: keep the networks trained so far
+            stopped = result.stopped != "steps"
+            # a half-trained network would drag the average down: keep it only when it is the sole one
+            if not stopped or not self.nets_:
+                self.nets_.append(net)
+                self.history_.extend({**row, "network": float(member)} for row in result.history)
+            if stopped:
+                break
 
     @torch.no_grad()
     def score_histories(self, histories: sp.csr_matrix) -> np.ndarray:
@@ -238,11 +241,11 @@ class MultVAE(Recommender):
 
     def load_from(self, folder: Path, train: sp.csr_matrix) -> None:
         """Load the networks `save_to` wrote (or the single network saved before ensembles existed)."""
-        folders = [folder] if not (folder / "member0").is_dir() else []
-        while (folder / f"member{len(folders)}").is_dir():
-            folders.append(folder / f"member{len(folders)}")
+        members: list[Path] = []
+        while (folder / f"member{len(members)}").is_dir():
+            members.append(folder / f"member{len(members)}")
         self.nets_ = []
-        for path in folders:
+        for path in members or [folder]:
             net, _ = load_model(path)
             assert isinstance(net, MultVAENet)
             self.nets_.append(net)

@@ -200,6 +200,7 @@ def _only(model, member: int):
 
 
 def test_mult_vae_stopped_keeps_the_networks_already_trained(clustered: Interactions) -> None:
+    """A Stop in the second network keeps the first whole and drops the half-trained second."""
     from domains.services.recommend.multvae import MultVAE
 
     def stop_in_second_network(progress) -> bool:
@@ -208,8 +209,13 @@ def test_mult_vae_stopped_keeps_the_networks_already_trained(clustered: Interact
     model = MultVAE(**{**FAST["mult-vae"], "ensemble": 3}).fit(
         clustered.matrix, on_progress=stop_in_second_network
     )
-    assert len(model.nets_) == 2
+    assert len(model.nets_) == 1 and {row["network"] for row in model.history_} == {0.0}
     assert model.recommend([0], n=3)[0].shape == (1, 3)
+    at_once = MultVAE(**{**FAST["mult-vae"], "ensemble": 3}).fit(
+        clustered.matrix, on_progress=lambda p: False
+    )
+    assert len(at_once.nets_) == 1  # a model stopped in its first network stays usable
+    assert at_once.recommend([0], n=3)[0].shape == (1, 3)
 
 
 def test_mult_vae_saved_before_ensembles_still_loads(clustered: Interactions, tmp_path: Path) -> None:
