@@ -44,6 +44,7 @@ __all__ = [
     "RunRecord",
     "RunStatus",
     "Workspace",
+    "bind_job",
     "default_root",
 ]
 
@@ -56,7 +57,8 @@ BUSY_TIMEOUT_MS = 30_000
 _ARTIFACT_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
 
 # Schema history. Each entry moves the database from version i to i + 1; never edit a released step,
-# append a new one. Version 1 was the first release; version 2 added process ownership and errors.
+# append a new one. Version 1 was the first release; version 2 added process ownership and errors;
+# version 3 added the job queue (`suite.jobs`) and the job that produced each run.
 MIGRATIONS: tuple[tuple[str, ...], ...] = (
     (
         """CREATE TABLE runs (
@@ -82,6 +84,35 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
                error = 'interrupted: recorded by an older version that did not track its process'
            WHERE status = 'running'""",
     ),
+    (
+        """CREATE TABLE jobs (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            capability TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            title TEXT NOT NULL DEFAULT '',
+            status TEXT NOT NULL
+                CHECK (status IN ('queued', 'running', 'done', 'failed', 'cancelled')),
+            step INTEGER NOT NULL DEFAULT 0,
+            total INTEGER,
+            message TEXT NOT NULL DEFAULT '',
+            metrics TEXT NOT NULL DEFAULT '{}',
+            history TEXT NOT NULL DEFAULT '[]',
+            text TEXT NOT NULL DEFAULT '',
+            created TEXT NOT NULL,
+            started TEXT,
+            finished TEXT,
+            stop_requested TEXT,
+            error TEXT,
+            host TEXT,
+            pid INTEGER,
+            pid_start TEXT,
+            worker_pid INTEGER
+        )""",
+        "CREATE INDEX jobs_by_status ON jobs (status, id)",
+        "CREATE INDEX jobs_by_capability ON jobs (capability, id)",
+        "ALTER TABLE runs ADD COLUMN job_id INTEGER",
+        "CREATE INDEX runs_by_job ON runs (job_id)",
+    ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -92,6 +123,15 @@ class RunNotFoundError(WorkspaceError):
 
 class RunCancelled(Exception):
     """Raise inside ``with workspace.start_run(...)`` to end the run as cancelled."""
+
+
+_bound_job: int | None = None
+
+
+def bind_job(job_id: int | None) -> None:
+    """Mark the runs this process starts from now on as produced by a job (set in job workers)."""
+    global _bound_job
+    _bound_job = job_id
 
 
 def default_root() -> Path:
@@ -165,6 +205,7 @@ class RunRecord:
     error: str | None
     host: str | None
     pid: int | None
+    job_id: int | None = None
 
     @property
     def duration_s(self) -> float | None:
@@ -191,6 +232,7 @@ class RunRecord:
             error=row["error"],
             host=row["host"],
             pid=row["pid"],
+            job_id=row["job_id"] if "job_id" in row.keys() else None,
         )
 
 
@@ -365,9 +407,17 @@ class Workspace:
         pid = os.getpid()
         with self._write() as conn:
             cursor = conn.execute(
-                "INSERT INTO runs (capability, params, status, started, host, pid, pid_start) "
-                "VALUES (?, ?, 'running', ?, ?, ?, ?)",
-                (capability, _dumps(params or {}), _now(), socket.gethostname(), pid, _process_start(pid)),
+                "INSERT INTO runs (capability, params, status, started, host, pid, pid_start, job_id) "
+                "VALUES (?, ?, 'running', ?, ?, ?, ?, ?)",
+                (
+                    capability,
+                    _dumps(params or {}),
+                    _now(),
+                    socket.gethostname(),
+                    pid,
+                    _process_start(pid),
+                    _bound_job,
+                ),
             )
             run_id = int(cursor.lastrowid or 0)
         run = Run(self, run_id)
