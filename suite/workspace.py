@@ -232,7 +232,7 @@ class RunRecord:
             error=row["error"],
             host=row["host"],
             pid=row["pid"],
-            job_id=row["job_id"] if "job_id" in row.keys() else None,
+            job_id=row["job_id"],
         )
 
 

@@ -19,7 +19,7 @@ from typing import Any, Literal, get_args
 from shared_models.exceptions import InputError, WorkspaceError
 from suite.workspace import Workspace, _now, _process_alive, _process_start
 
-__all__ = ["ACTIVE", "JobNotFoundError", "JobRecord", "JobStatus", "JobStore", "HISTORY_LIMIT"]
+__all__ = ["ACTIVE", "HISTORY_LIMIT", "JobNotFoundError", "JobRecord", "JobStatus", "JobStore"]
 
 JobStatus = Literal["queued", "running", "done", "failed", "cancelled"]
 JOB_STATUSES: tuple[str, ...] = get_args(JobStatus)
@@ -244,7 +244,9 @@ class JobStore:
 
     def _select(self, clause: str, args: tuple[Any, ...], limit: int) -> list[JobRecord]:
         with self.workspace._read() as conn:
-            rows = conn.execute(f"SELECT * FROM jobs {clause} ORDER BY id DESC LIMIT ?", (*args, limit)).fetchall()
+            rows = conn.execute(
+                f"SELECT * FROM jobs {clause} ORDER BY id DESC LIMIT ?", (*args, limit)
+            ).fetchall()
             runs: dict[int, list[int]] = {}
             if rows:
                 marks = ", ".join("?" for _ in rows)

@@ -150,7 +150,9 @@ class JobService:
         grace_s: Seconds a stopped job gets to end by itself before it is terminated.
     """
 
-    def __init__(self, workspace: Workspace, max_jobs: int | None = None, grace_s: float = STOP_GRACE_S) -> None:
+    def __init__(
+        self, workspace: Workspace, max_jobs: int | None = None, grace_s: float = STOP_GRACE_S
+    ) -> None:
         env_cap = os.environ.get("AIGC_MAX_JOBS")
         self.max_jobs = max(1, int(max_jobs or (env_cap and int(env_cap)) or os.cpu_count() or 1))
         self.grace_s = grace_s
@@ -383,7 +385,13 @@ class JobService:
         if progress is None:
             return
         self.store.update_progress(
-            live.id, progress.step, progress.total, progress.message, progress.metrics, live.history, progress.text
+            live.id,
+            progress.step,
+            progress.total,
+            progress.message,
+            progress.metrics,
+            live.history,
+            progress.text,
         )
         live.dirty, live.last_write = False, now
 

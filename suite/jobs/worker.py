@@ -12,6 +12,7 @@ open workspace run ends as cancelled; last, SIGKILL.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import logging
 import signal
@@ -92,10 +93,8 @@ def _interrupt(signum: int, frame: object) -> None:
 
 def _watch_stop(conn: Connection, stop: threading.Event) -> None:
     """The owner sends anything down the pipe to ask for a stop; the pipe closing means it is gone."""
-    try:
+    with contextlib.suppress(EOFError, OSError):
         conn.recv()
-    except (EOFError, OSError):
-        pass
     stop.set()
 
 
