@@ -26,6 +26,7 @@ from domains.services.recommend import (
 from shared_models.datasets import ImageDataset, UploadReport, load_dataset, load_image_zip
 from shared_models.lm import LMConfig, TextGenerator, build_text_generator
 from shared_models.store import ModelCard
+from suite.jobs import JobService, get_job_service
 from suite.runners.image_lab import open_model
 from suite.runners.inspection import open_inspector
 from suite.runners.recommend import open_bundle
@@ -34,6 +35,7 @@ from suite.workspace import Workspace, default_root
 __all__ = [
     "get_image_dataset",
     "get_inspection_upload",
+    "get_jobs",
     "get_mvtec_category",
     "get_recs_demo",
     "get_recs_upload",
@@ -60,6 +62,11 @@ def get_workspace() -> Workspace:
         WorkspaceError: The database is corrupt, foreign or newer (not cached, so a fix is seen).
     """
     return _workspace_at(str(default_root()))
+
+
+def get_jobs() -> JobService:
+    """The job service of this app process for the workspace: one for all sessions."""
+    return get_job_service(get_workspace())
 
 
 def lm_cache_dir() -> str:

@@ -13,13 +13,13 @@ from domains.finance.strategy.portfolio_backtest import BacktestSettings, Constr
 from domains.finance.strategy.search import Goal, SearchSpec
 from domains.finance.strategy.universe import UNIVERSES, Universe, load_universe, universe_from_prices
 from suite.components.feedback import user_errors
-from suite.jobs import BackgroundJob
+from suite.jobs import JobView
 from suite.runners.strategy import StrategyOutcome, curves
 from suite.workspace import Workspace
 
 __all__ = [
     "equity_figure",
-    "render_job",
+    "render_job_details",
     "render_outcome",
     "render_settings",
     "render_universe",
@@ -152,16 +152,11 @@ def render_settings(page_id: str) -> SearchSpec:
         )
 
 
-def render_job(page_id: str, job: BackgroundJob) -> None:
-    snapshot = job.snapshot()
-    progress = snapshot.progress
-    fraction = progress.fraction if progress and progress.fraction is not None else 0.0
-    label = progress.message if progress else "loading data and fitting the first windows"
-    if progress and progress.metrics:
-        label += f" · best score {progress.metrics.get('best_score', float('nan')):.3f}"
-    st.progress(fraction, text=f"{label} · {snapshot.elapsed_s:.0f}s")
-    if st.button("Stop", key=f"{page_id}.stop", icon=":material/stop:"):
-        job.request_stop()
+def render_job_details(view: JobView) -> None:
+    """The best score so far, under the live progress bar."""
+    progress = view.progress
+    if progress and "best_score" in progress.metrics:
+        st.caption(f"Best score so far: {progress.metrics['best_score']:.3f}")
 
 
 def equity_figure(outcome: StrategyOutcome) -> go.Figure:

@@ -36,7 +36,7 @@ from suite.workspace import Workspace
 
 __all__ = ["JobHandle", "JobService", "JobView", "get_job_service", "shutdown_job_services"]
 
-STOP_GRACE_S = 2.0  # cooperative stop window before the worker is terminated
+STOP_GRACE_S = 2.5  # cooperative stop window before the worker is terminated
 KILL_AFTER_S = 1.5  # after SIGTERM, before SIGKILL
 DB_WRITE_EVERY_S = 0.5  # progress reaches the job table at most this often
 STOP_POLL_S = 0.25  # how often stop requests from other processes are read

@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
-import time
-
 import streamlit as st
 
+from shared_models.lm import LMConfig
 from suite.components.feedback import user_errors
+from suite.components.live_job import current_job, job_outcome_message, job_panel, remember_job
 from suite.components.runs import render_runs_table
-from suite.components.strategy_views import render_job, render_outcome, render_settings, render_universe
-from suite.jobs import BackgroundJob
-from suite.resources import get_text_generator, get_workspace
-from suite.runners.strategy import CAPABILITY, record_search
+from suite.components.strategy_views import (
+    render_job_details,
+    render_outcome,
+    render_settings,
+    render_universe,
+)
+from suite.resources import get_jobs, get_workspace, lm_cache_dir
+from suite.runners.strategy import CAPABILITY, search_job
 
 PAGE_ID = "strategy-studio"
-POLL_SECONDS = 0.7
 state: dict = st.session_state.setdefault(PAGE_ID, {})
 
 st.title("Strategy Studio")
@@ -36,33 +39,30 @@ use_model = st.checkbox(
     key=f"{PAGE_ID}.use_model",
 )
 
-job: BackgroundJob | None = state.get("job")
-busy = job is not None and job.running
+jobs = get_jobs()
+job = current_job(PAGE_ID, jobs)
+view = job.snapshot() if job is not None else None
+busy = view is not None and view.active
 if st.button("Generate strategies", type="primary", key=f"{PAGE_ID}.go", disabled=universe is None or busy):
-    with user_errors():
-        generator = get_text_generator() if use_model else None
-    chosen = (universe, spec, generator)
-    state["job"] = BackgroundJob(
-        lambda on_progress, stop: record_search(
-            workspace, chosen[0], chosen[1], chosen[2], on_progress, stop
-        ),
-        name=f"{PAGE_ID}-search",
-    ).start()
+    lm_config = LMConfig.from_env(cache_dir=lm_cache_dir()) if use_model else None
+    job = jobs.submit(
+        PAGE_ID, "search", search_job, workspace, universe, spec, lm_config, title=f"{spec.trials} trials"
+    )
+    remember_job(PAGE_ID, job)
     st.rerun()
 
-if job is not None:
-    if job.running:
-        render_job(PAGE_ID, job)
+if job is not None and view is not None:
+    if view.active:
+        job_panel(PAGE_ID, job, render_job_details)
     else:
-        snapshot = job.snapshot()
-        if snapshot.status == "failed":
-            st.error(f"The search failed: {snapshot.error}", icon=":material/error:")
-        elif job.result is not None:
+        job_outcome_message(view, "The search")
+        if job.result is not None:
             render_outcome(PAGE_ID, workspace, job.result)
+        elif view.run_id is not None:
+            st.info(
+                f"This search was recorded as run {view.run_id}; open it from Home for its files.",
+                icon=":material/folder_open:",
+            )
 
 with st.expander("Earlier strategy runs"):
     render_runs_table(workspace.list_runs(capability=CAPABILITY, limit=20), key=f"{PAGE_ID}.runs")
-
-if job is not None and job.running:
-    time.sleep(POLL_SECONDS)
-    st.rerun()

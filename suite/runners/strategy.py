@@ -16,11 +16,11 @@ import pandas as pd
 from domains.finance.strategy.memo import Memo, memo_html, write_memo
 from domains.finance.strategy.search import SearchResult, SearchSpec, search_strategies
 from domains.finance.strategy.universe import Universe, benchmark_returns, strategy_returns
-from shared_models.lm import TextGenerator
+from shared_models.lm import LMConfig, TextGenerator, build_text_generator
 from shared_models.progress import Progress, ProgressCallback
 from suite.workspace import RunCancelled, Workspace
 
-__all__ = ["CAPABILITY", "StrategyOutcome", "curves", "record_search"]
+__all__ = ["CAPABILITY", "StrategyOutcome", "curves", "record_search", "search_job"]
 
 CAPABILITY = "strategy.search"
 
@@ -88,11 +88,6 @@ def record_search(
             scenario_store=str(workspace.root / "models"),
         )
         run.add_artifact("study.db")
-        if on_progress is not None and generator is not None:
-            done = len(result.trials)
-            on_progress(Progress(done, done, "writing the memo (language model, checked against the facts)"))
-        memo = write_memo(result, generator, seed=spec.seed)
-        outcome = StrategyOutcome(run.id, result, memo)
         chosen = result.ranking.iloc[0]
         run.log_metrics(
             {
@@ -105,11 +100,19 @@ def record_search(
                 "search_seconds": round(result.seconds, 2),
             }
         )
+        # the computed results first: a stop while the model writes its commentary keeps them
         run.save_text("ranking.csv", result.ranking.to_csv(index=False))
         run.save_text("trials.csv", result.trials.to_csv(index=False))
         run.save_text("equity.csv", curves(result).to_csv())
         weights = result.holdout[result.chosen_label].path.weights
         run.save_text("weights.csv", weights.rename_axis("date").to_csv())
+        if result.stopped:
+            generator = None  # a stop means now: the facts-only memo takes a moment
+        if on_progress is not None and generator is not None:
+            done = len(result.trials)
+            on_progress(Progress(done, done, "writing the memo (language model, checked against the facts)"))
+        memo = write_memo(result, generator, seed=spec.seed)
+        outcome = StrategyOutcome(run.id, result, memo)
         run.save_text("facts.csv", memo.facts.to_csv(index=False))
         run.save_text("memo.md", memo.markdown)
         run.save_text("memo.html", memo_html(memo))
@@ -118,3 +121,16 @@ def record_search(
                 f"stopped after {len(result.trials)} of {spec.trials} trials; results so far saved"
             )
     return outcome
+
+
+def search_job(
+    workspace: Workspace,
+    universe: Universe,
+    spec: SearchSpec,
+    lm_config: LMConfig | None,
+    on_progress: ProgressCallback | None = None,
+    stop: threading.Event | None = None,
+) -> StrategyOutcome:
+    """`record_search` as a job: the worker loads the language model itself (None: no commentary)."""
+    generator = None if lm_config is None else build_text_generator(lm_config)
+    return record_search(workspace, universe, spec, generator, on_progress, stop)

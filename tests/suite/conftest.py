@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -8,6 +9,9 @@ import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 import suite
+from suite.jobs import JobStore
+from suite.jobs.service import shutdown_job_services
+from suite.workspace import Workspace
 
 APP_FILE = str(Path(suite.__file__).resolve().parent / "app.py")
 APPTEST_TIMEOUT_S = 60  # generous: 2 shared cores, first imports of torch-based modules
@@ -21,6 +25,27 @@ def _fresh_streamlit_caches() -> Iterator[None]:
     yield
     st.cache_resource.clear()
     st.cache_data.clear()
+
+
+@pytest.fixture(autouse=True)
+def _no_jobs_left_behind() -> Iterator[None]:
+    """Each test's job services (and their workers) end with the test."""
+    yield
+    shutdown_job_services()
+
+
+def run_until_jobs_end(app: AppTest, timeout: float = APPTEST_TIMEOUT_S) -> AppTest:
+    """Rerun the page until the workspace has no queued or running job, then once more to draw it.
+
+    Pages run long work as jobs and redraw on their own in a browser; a test reruns them instead.
+    """
+    app.run()
+    store = JobStore(Workspace.from_env())
+    deadline = time.monotonic() + timeout
+    while store.list(statuses=["queued", "running"]):
+        assert time.monotonic() < deadline, f"jobs still running after {timeout} s"
+        time.sleep(0.2)
+    return app.run()
 
 
 @pytest.fixture

@@ -12,6 +12,7 @@ from domains.finance.strategy.universe import load_universe
 from suite.cli import main
 from suite.runners.strategy import record_search
 from suite.workspace import Workspace
+from tests.suite.conftest import APP_FILE, run_until_jobs_end
 
 PAGE = "pages/strategy_studio.py"
 TIMEOUT_S = 240
@@ -25,7 +26,8 @@ def test_page_generates_strategies_and_records_a_run(app: AppTest, aigc_home: Pa
     app.number_input(key="strategy-studio.trials").set_value(4)
     app.multiselect(key="strategy-studio.strategies").set_value(QUICK)
     app.checkbox(key="strategy-studio.use_model").uncheck()
-    app.button(key="strategy-studio.go").click().run(timeout=TIMEOUT_S)  # the page polls until the job ends
+    app.button(key="strategy-studio.go").click()
+    run_until_jobs_end(app, TIMEOUT_S)
     assert not app.exception, app.exception
     assert not app.error, [e.value for e in app.error]
     assert [s.value for s in app.subheader] == ["Run 1: strategy search"]
@@ -86,3 +88,22 @@ def test_cli_search(aigc_home: Path, capsys: pytest.CaptureFixture[str]) -> None
     assert "deflated Sharpe ratio" in out and "run 1" in out and "Not investment advice" in out
     assert main(["strategy", "search", "--universe", "stocks3", "--max-weight", "0.2", "--no-memo"]) == 2
     assert "impossible constraints" in capsys.readouterr().err
+
+
+def test_a_reloaded_page_finds_the_running_search_and_stops_it(app: AppTest, aigc_home: Path) -> None:
+    app.switch_page(PAGE).run()
+    app.selectbox(key="strategy-studio.universe").set_value("stocks3")
+    app.number_input(key="strategy-studio.trials").set_value(2000)
+    app.multiselect(key="strategy-studio.strategies").set_value(QUICK)
+    app.checkbox(key="strategy-studio.use_model").uncheck()
+    app.button(key="strategy-studio.go").click().run()
+    assert app.button(key="strategy-studio.go").disabled  # one search at a time per page
+    reloaded = AppTest.from_file(APP_FILE, default_timeout=60).switch_page(PAGE).run()  # a new session
+    assert not reloaded.exception, reloaded.exception
+    assert reloaded.button(key="strategy-studio.go").disabled
+    reloaded.button(key="strategy-studio.stop").click().run()
+    run_until_jobs_end(reloaded, TIMEOUT_S)
+    run_until_jobs_end(app, TIMEOUT_S)
+    assert any("was stopped" in w.value for w in app.warning), [w.value for w in app.warning]
+    record = Workspace(aigc_home).list_runs(capability="strategy.search")[0]
+    assert record.status == "cancelled" and record.job_id is not None
