@@ -110,6 +110,9 @@ def search_command(args: argparse.Namespace) -> int:
     with stop_on_interrupt() as stop:
         outcome = record_search(Workspace.from_env(), universe, spec, generator, progress, stop)
     progress.close()
+    if outcome is None:
+        print("stopped before the first trial finished; nothing was kept")
+        return 130
     columns = [
         "rank",
         "strategy",

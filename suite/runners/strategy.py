@@ -16,6 +16,7 @@ import pandas as pd
 from domains.finance.strategy.memo import Memo, memo_html, write_memo
 from domains.finance.strategy.search import SearchResult, SearchSpec, search_strategies
 from domains.finance.strategy.universe import Universe, benchmark_returns, strategy_returns
+from shared_models.exceptions import InputError
 from shared_models.lm import LMConfig, TextGenerator, build_text_generator
 from shared_models.progress import Progress, ProgressCallback
 from suite.workspace import RunCancelled, Workspace
@@ -67,26 +68,32 @@ def record_search(
     generator: TextGenerator | None = None,
     on_progress: ProgressCallback | None = None,
     stop: threading.Event | None = None,
-) -> StrategyOutcome:
+) -> StrategyOutcome | None:
     """Search strategies on a universe, test the best on the holdout and write the memo, as a run.
 
     A stopped search keeps the trials finished so far: their results and memo are saved and the run
-    ends as cancelled.
+    ends as cancelled. A search stopped before its first trial finished returns None.
     """
+    outcome: StrategyOutcome | None = None
     returns = strategy_returns(universe.prices)
     benchmark = benchmark_returns(universe)
     with workspace.start_run(CAPABILITY, _params(universe, spec)) as run:
         run.dir.mkdir(parents=True, exist_ok=True)
         storage = f"sqlite:///{(run.dir / 'study.db').resolve()}"
-        result = search_strategies(
-            returns,
-            spec,
-            benchmark,
-            on_progress,
-            stop,
-            storage,
-            scenario_store=str(workspace.root / "models"),
-        )
+        try:
+            result = search_strategies(
+                returns,
+                spec,
+                benchmark,
+                on_progress,
+                stop,
+                storage,
+                scenario_store=str(workspace.root / "models"),
+            )
+        except InputError:
+            if stop is not None and stop.is_set():  # stopped before any trial finished
+                raise RunCancelled("stopped before the first trial finished; nothing to keep") from None
+            raise
         run.add_artifact("study.db")
         chosen = result.ranking.iloc[0]
         run.log_metrics(
@@ -130,7 +137,7 @@ def search_job(
     lm_config: LMConfig | None,
     on_progress: ProgressCallback | None = None,
     stop: threading.Event | None = None,
-) -> StrategyOutcome:
+) -> StrategyOutcome | None:
     """`record_search` as a job: the worker loads the language model itself (None: no commentary)."""
     generator = None if lm_config is None else build_text_generator(lm_config)
     return record_search(workspace, universe, spec, generator, on_progress, stop)

@@ -52,6 +52,7 @@ def test_page_waits_for_an_upload(app: AppTest, aigc_home: Path) -> None:
 def test_runner_saves_csvs_memo_and_study(aigc_home: Path) -> None:
     spec = SearchSpec(trials=3, strategies=("equal_weight", "min_variance"), train_days=252, test_days=252)
     outcome = record_search(Workspace(aigc_home), load_universe("indices"), spec)
+    assert outcome is not None
     record = Workspace(aigc_home).get_run(outcome.run_id)
     assert record.status == "done"
     assert {

@@ -354,6 +354,13 @@ def search_strategies(
         return score
 
     for number in range(spec.trials):
+        # said before each trial too: a min-CVaR trial can take minutes, and a stop may come during it
+        before = Progress(
+            number, spec.trials, f"trial {number + 1} of {spec.trials}: walk-forward validation"
+        )
+        if should_stop(before, on_progress, stop):
+            stopped = True
+            break
         trial = study.ask()
         try:
             value = objective(trial)

@@ -48,7 +48,8 @@ def test_search_ranks_configs_and_tests_them_on_an_unseen_holdout() -> None:
     benchmark = pd.Series(np.expm1(returns["a0"].to_numpy()), index=returns.index, name="buy-and-hold a0")
     messages: list[str] = []
     result = search_strategies(returns, _spec(), benchmark, on_progress=lambda p: messages.append(p.message))
-    assert len(result.trials) == 10 and len(messages) == 10 and not result.stopped
+    assert len(result.trials) == 10 and not result.stopped
+    assert len(messages) == 20 and messages[0] == "trial 1 of 10: walk-forward validation"
     ranking = result.ranking
     assert ranking["type"].iloc[-1] == "benchmark" and "equal_weight" in set(ranking["type"])
     searched = ranking.loc[ranking["role"] == "searched", "validation_score"].tolist()
