@@ -7,6 +7,7 @@ No browser is ever downloaded (the machines are offline): Chromium comes from ``
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import socket
@@ -164,4 +165,32 @@ def screenshot(page: Any, name: str) -> Path:
     return path
 
 
-__all__ = ["StreamlitServer", "open_from_menu", "screenshot", "start_streamlit", "sys"]
+__all__ = [
+    "StreamlitServer",
+    "open_from_menu",
+    "press_and_time",
+    "record_latency",
+    "screenshot",
+    "start_streamlit",
+    "sys",
+]
+
+
+def record_latency(name: str, seconds: float) -> None:
+    """Print a measured UI latency and, with ``AIGC_E2E_TIMINGS`` set, append it to that JSON-lines file
+    (``make bench`` reports them; tests never assert wall-clock times beyond generous time-outs)."""
+    print(f"latency {name}: {seconds:.2f} s")
+    target = os.environ.get("AIGC_E2E_TIMINGS")
+    if target:
+        with open(target, "a", encoding="utf-8") as handle:
+            handle.write(json.dumps({"name": name, "seconds": round(seconds, 3)}) + "\n")
+
+
+def press_and_time(page: Any, button: str, then_visible: Any, timeout_ms: int = 60_000) -> float:
+    """Click a button and return the seconds until ``then_visible`` shows."""
+    from playwright.sync_api import expect
+
+    started = time.monotonic()
+    page.get_by_role("button", name=button).click()
+    expect(then_visible).to_be_visible(timeout=timeout_ms)
+    return time.monotonic() - started

@@ -5,7 +5,7 @@ from pathlib import Path
 
 from playwright.sync_api import Page, expect
 
-from tests.e2e.conftest import StreamlitServer, open_from_menu, screenshot
+from tests.e2e.conftest import StreamlitServer, open_from_menu, press_and_time, record_latency, screenshot
 
 SEARCH_TIMEOUT_MS = 600_000  # generous: two shared cores
 
@@ -43,3 +43,23 @@ def test_strategy_studio_search_memo_and_downloads(page: Page, streamlit_server:
     heading.evaluate("element => element.scrollIntoView({block: 'start'})")
     page.wait_for_timeout(1500)  # let the charts paint before the README screenshot
     screenshot(page, "strategy_studio")
+
+
+def test_strategy_studio_job_survives_a_reload_and_stops(
+    page: Page, streamlit_server: StreamlitServer
+) -> None:
+    """Defaults (200 trials, generative scenarios): progress at once, a reload finds the job, Stop ends it."""
+    open_from_menu(page, streamlit_server, "Strategy Studio")
+    expect(page.get_by_role("heading", name="Strategy Studio")).to_be_visible(timeout=60_000)
+    page.get_by_text("Let the language model write a commentary").click()
+    progress = page.get_by_test_id("stProgress")
+    record_latency(
+        "strategy-studio: progress after Generate", press_and_time(page, "Generate strategies", progress)
+    )
+    expect(page.get_by_text(re.compile(r"trial \d+"))).to_be_visible(timeout=120_000)
+    page.reload()  # the job is not tied to the browser session
+    expect(page.get_by_role("button", name="Stop")).to_be_visible(timeout=60_000)
+    expect(page.get_by_role("button", name="Generate strategies")).to_be_disabled()
+    stopped = page.get_by_text("The search was stopped")
+    record_latency("strategy-studio: cancelled after Stop", press_and_time(page, "Stop", stopped))
+    expect(page.get_by_role("button", name="Generate strategies")).to_be_enabled()
