@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import argparse
 import json
 import subprocess
 import sys
@@ -102,3 +103,37 @@ def test_lab_sample_of_a_run_without_model(aigc_home: Path, capsys: pytest.Captu
     _seed(aigc_home)
     assert main(["lab", "sample", "1"]) == 2
     assert "saved no model" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("argv", [["--help"], ["runs", "list"], ["jobs", "list"]])
+def test_light_commands_start_without_torch(argv: list[str], aigc_home: Path) -> None:
+    code = (
+        "import sys\n"
+        "from suite.cli import main\n"
+        f"try:\n    main({argv!r})\nexcept SystemExit:\n    pass\n"
+        "print('TORCH' if 'torch' in sys.modules else 'NO-TORCH')\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip().splitlines()[-1] == "NO-TORCH"
+
+
+def test_listed_help_matches_each_group() -> None:
+    from suite.cli import COMMAND_GROUPS
+
+    parser = build_parser()  # every group loaded
+    actions = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    helps = {choice.dest: choice.help for choice in actions._choices_actions}
+    assert helps == {group.name: group.help for group in COMMAND_GROUPS}
+
+
+def test_jobs_list_and_stop(aigc_home: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from suite.jobs import JobStore
+
+    store = JobStore(Workspace(aigc_home))
+    job_id = store.create("strategy-studio", "search", "200 trials")
+    assert main(["jobs", "list", "--active"]) == 0
+    assert "strategy-studio" in capsys.readouterr().out
+    assert main(["jobs", "stop", str(job_id)]) == 0
+    assert store.get(job_id).stop_requested is not None
+    store.finish(job_id, "cancelled")
+    assert main(["jobs", "stop", str(job_id)]) == 1
