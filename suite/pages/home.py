@@ -1,16 +1,19 @@
-"""Home: what the suite is, a card per working capability, and the workspace's recent runs."""
+"""Home: what the suite is, a card per capability, the jobs running now and the recent runs."""
 
 from __future__ import annotations
 
 import streamlit as st
 
-from suite.capabilities import CAPABILITIES, SECTIONS
+from suite.capabilities import CAPABILITIES, SECTIONS, by_id
 from suite.components.feedback import user_errors
-from suite.components.runs import render_runs_table
-from suite.resources import get_workspace
+from suite.components.live_job import job_status_text
+from suite.components.runs import render_run_detail, render_runs_table
+from suite.resources import get_jobs, get_workspace
 
 PAGE_ID = "home"
 RECENT_RUNS = 25
+MAX_JOBS_SHOWN = 20
+JOBS_REFRESH_S = 2.0
 
 AUDIENCES = (
     (
@@ -51,11 +54,51 @@ for section in SECTIONS:
             st.page_link(str(capability.page_path), label=capability.title, icon=capability.icon)
             st.caption(capability.summary)
 
-st.subheader("Recent runs")
 with user_errors():
     workspace = get_workspace()
+jobs = get_jobs()
+
+
+@st.fragment(run_every=JOBS_REFRESH_S)
+def render_jobs() -> None:
+    """Queued and running jobs of every session and user of this workspace, each with Open and Stop."""
+    active = jobs.store.list(statuses=("queued", "running"), limit=MAX_JOBS_SHOWN)
+    if not active:
+        st.caption("No job is running. Long work started on any page shows here, from any tab.")
+        return
+    for record in active:
+        view = jobs.view(record.id)
+        capability = by_id(record.capability)
+        with st.container(border=True):
+            text, open_link, stop = st.columns([6, 2, 1], vertical_alignment="center")
+            name = capability.title if capability else record.capability
+            fraction = view.progress.fraction if view.progress and view.progress.fraction is not None else 0.0
+            text.progress(fraction, text=f"**{name}** · {record.title} · {job_status_text(view)}")
+            if capability is not None:
+                open_link.page_link(
+                    str(capability.page_path),
+                    label="Open",
+                    icon=":material/open_in_new:",
+                    query_params={"job": str(record.id)},
+                )
+            if stop.button("Stop", key=f"{PAGE_ID}.stop.{record.id}", disabled=view.stop_requested):
+                jobs.request_stop(record.id)
+                st.toast(f"Stopping {name}: it ends within a few seconds and keeps what it has.")
+
+
+st.subheader("Jobs")
+render_jobs()
+
+st.subheader("Recent runs")
+with user_errors():
     records = workspace.list_runs(limit=RECENT_RUNS)
     total = workspace.count_runs()
 if records:
-    st.caption(f"{total} run{'s' if total != 1 else ''} in `{workspace.root}`; newest first.")
-render_runs_table(records, key=f"{PAGE_ID}.runs")
+    st.caption(
+        f"{total} run{'s' if total != 1 else ''} in `{workspace.root}`; newest first. "
+        "Pick a row to open the run."
+    )
+picked = render_runs_table(records, key=f"{PAGE_ID}.runs", selectable=True)
+if picked is not None:
+    with st.container(border=True):
+        render_run_detail(workspace, workspace.get_run(picked.id), jobs, key=PAGE_ID)

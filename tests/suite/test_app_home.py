@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
@@ -21,10 +22,10 @@ def test_home_shows_title_and_recent_runs(app: AppTest, aigc_home: Path) -> None
 
     assert not app.exception
     assert app.title[0].value == APP_TITLE
-    assert [s.value for s in app.subheader] == ["Capabilities", "Recent runs"]
+    assert [s.value for s in app.subheader] == ["Capabilities", "Jobs", "Recent runs"]
     table = app.dataframe[0].value
     assert list(table["Run"]) == [2, 1]
-    assert list(table["Capability"]) == ["lab.sample", "lab.train"]
+    assert list(table["Capability"]) == ["Image generators · sample", "Image generators · train"]
     assert table["Status"].str.contains("failed").iloc[0]
     assert "accuracy=0.931" in table["Metrics"].iloc[1]
     assert "ValueError: bad seed" in table["Note"].iloc[0]
@@ -60,3 +61,37 @@ def test_every_listed_capability_has_its_page_and_a_known_section() -> None:
     for capability in CAPABILITIES:
         assert capability.page_path.is_file(), capability.page
         assert capability.section in SECTIONS
+
+
+def test_home_lists_a_running_job_of_another_session_and_stops_it(app: AppTest, aigc_home: Path) -> None:
+    from suite.jobs import get_job_service
+    from tests.suite import job_targets
+
+    jobs = get_job_service(Workspace(aigc_home))
+    job = jobs.submit(
+        "strategy-studio",
+        "search",
+        job_targets.recorded_count,
+        str(aigc_home),
+        100_000,
+        0.02,
+        title="200 trials",
+    )
+    deadline = time.monotonic() + 60
+    while job.snapshot().status != "running":
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    app.run()
+    assert not app.exception, app.exception
+    assert any(
+        "Strategy Studio" in p.proto.text and "200 trials" in p.proto.text for p in app.get("progress")
+    )
+    app.button(key=f"home.stop.{job.id}").click().run()
+    while job.running:
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    assert job.snapshot().status == "cancelled"
+    app.run()
+    assert any("No job is running" in c.value for c in app.caption)
+    table = app.dataframe[0].value
+    assert table["Capability"].iloc[0] == "tests.count" and table["Status"].iloc[0] == "cancelled"
