@@ -24,7 +24,7 @@ __all__ = [
     "remember_job",
 ]
 
-REFRESH_S = 1.0
+REFRESH_S = 0.7
 
 
 def _state(page_id: str) -> dict:
