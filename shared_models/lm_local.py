@@ -33,6 +33,7 @@ from shared_models.lm import (
     bundled_gguf_path,
     check_gguf,
 )
+from shared_models.turns import TurnLock
 
 __all__ = ["LlamaCppGenerator", "TransformersGenerator", "build_local_generator", "llama_cpp_import_error"]
 
@@ -86,7 +87,7 @@ class LlamaCppGenerator(TextGenerator):
         self.path = path
         self.model_name = path.name
         self.json_retries = config.json_retries
-        self._lock = threading.Lock()
+        self._lock = TurnLock()  # callers served in arrival order, each told its place
         try:
             self._llm = Llama(
                 model_path=str(path),
@@ -186,7 +187,7 @@ class TransformersGenerator(TextGenerator):
         self.path = path
         self.model_name = path.name
         self.json_retries = config.json_retries
-        self._lock = threading.Lock()
+        self._lock = TurnLock()  # callers served in arrival order, each told its place
         self._threads = config.n_threads
         self._enforcer_data: Any = None
         cached = self._cache_folder(path, config.cache_dir)

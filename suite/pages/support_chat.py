@@ -8,6 +8,7 @@ from dataclasses import asdict
 import streamlit as st
 
 from domains.services.chatbot import ChatSession, SupportBot, SupportStore
+from shared_models.turns import report_waits
 from suite.components.feedback import user_errors
 from suite.components.support import (
     ensure_demo,
@@ -104,7 +105,22 @@ if prompt:
         reply = bot.respond(state["session"], prompt)  # checks length and rate before anything shows
         st.chat_message("user").markdown(prompt)
         with st.chat_message("assistant"):
-            st.write_stream(reply)
+            waiting = st.empty()  # never an empty bubble: say what happens until the first words come
+            waiting.caption("Looking this up in the help centre…")
+
+            def show_place(ahead: int) -> None:
+                if ahead:
+                    plural = "s" if ahead > 1 else ""
+                    waiting.caption(
+                        f"The assistant is answering {ahead} question{plural} before yours; "
+                        "yours is in the queue and starts as soon as they are done…"
+                    )
+                else:
+                    waiting.caption("Writing the answer…")
+
+            with report_waits(show_place):
+                st.write_stream(reply)
+            waiting.empty()
     result = reply.result
     state["messages"] += [
         {"role": "user", "content": prompt},
