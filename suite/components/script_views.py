@@ -25,21 +25,24 @@ from domains.entertainment.scripts.draft import MAX_LOGLINE_CHARS, TIMES_OF_DAY
 from domains.entertainment.scripts.fountain import Screenplay
 from shared_models.exceptions import SuiteError
 from suite.components.feedback import user_errors
-from suite.jobs import BackgroundJob
-from suite.runners.script_writer import list_drafts, load_draft, save_edits
+from suite.components.live_job import forget_job, job_outcome_message
+from suite.jobs import JobHandle, JobView
+from suite.runners.script_writer import DRAFT_FILE, list_drafts, load_draft, load_voice, save_edits
 from suite.workspace import Workspace
 
 __all__ = [
+    "item_label",
     "live_view",
     "regenerate_row",
     "render_cast",
     "render_downloads",
-    "render_live_job",
+    "render_draft_job",
     "render_outline",
     "render_preview",
     "render_scenes",
     "render_settings_form",
     "render_side_panel",
+    "take_job_outcome",
 ]
 
 GENRES = ["drama", "comedy", "thriller", "romance", "science fiction", "mystery", "family"]
@@ -260,7 +263,13 @@ def live_view(draft: Any) -> None:
 
 
 def regenerate_row(
-    page_id: str, name: str, items: list[str], label: Any, next_label: str, next_icon: str
+    page_id: str,
+    name: str,
+    items: list[str],
+    label: Any,
+    next_label: str,
+    next_icon: str,
+    busy: bool = False,
 ) -> tuple[str | None, bool]:
     """A "Regenerate <item>" picker with its button, and the button for the next step.
 
@@ -270,36 +279,47 @@ def regenerate_row(
     item = st.selectbox("Regenerate", items, format_func=label, key=f"{page_id}.regen_{name}")
     left, right = st.columns(2)
     regenerate = left.button(
-        "Regenerate", key=f"{page_id}.regen_{name}_go", icon=":material/refresh:", width="stretch"
+        "Regenerate",
+        key=f"{page_id}.regen_{name}_go",
+        icon=":material/refresh:",
+        width="stretch",
+        disabled=busy,
     )
     go = right.button(
-        next_label, key=f"{page_id}.{name}_next", type="primary", icon=next_icon, width="stretch"
+        next_label,
+        key=f"{page_id}.{name}_next",
+        type="primary",
+        icon=next_icon,
+        width="stretch",
+        disabled=busy,
     )
     return (item if regenerate else None), go
 
 
-def render_live_job(page_id: str, job: BackgroundJob, label: str, draft: Draft | None) -> None:
-    """A running generation: progress, Stop, and the draft as it grows (one item at a time)."""
-    snapshot = job.snapshot()
-    progress = snapshot.progress
-    message = progress.message if progress else f"{label}…"
-    fraction = progress.fraction or 0.0 if progress else 0.0
-    st.progress(fraction, text=f"{message} · {snapshot.elapsed_s:.0f} s")
-    if st.button("Stop", key=f"{page_id}.stop", icon=":material/stop:", help="Ends after the current item."):
-        job.request_stop()
-    growing = snapshot.preview if isinstance(snapshot.preview, Draft) else draft
+def render_draft_job(view: JobView, draft: Draft | None) -> None:
+    """Under the live progress bar: the item being written, token by token, and the draft as it grows.
+
+    Args:
+        view: The writing job's snapshot (its preview is the draft so far).
+        draft: The draft the job started from, shown until the job reports its own.
+    """
+    progress = view.progress
+    growing = view.preview if isinstance(view.preview, Draft) else draft
     live, preview = st.columns([3, 2])
     with live:
-        if progress and progress.text:  # the item being written, token by token (JSON as the model writes it)
-            st.caption(f"The model is writing {message.removeprefix('writing ').rstrip('…')}:")
+        if progress and progress.text:  # the item being written (JSON as the model writes it)
+            st.caption(f"As the model writes it ({progress.message.rstrip('…')}):")
             st.code(progress.text[-1500:], language="json", wrap_lines=True)
         live_view(growing)
     with preview:
         render_preview(growing)
 
 
-def render_side_panel(page_id: str, workspace: Workspace, state: dict[str, Any], draft: Draft | None) -> None:
-    """Downloads, saving the writer's edits as a run, the preview, and reopening a saved draft."""
+def render_side_panel(
+    page_id: str, workspace: Workspace, state: dict[str, Any], draft: Draft | None, busy: bool = False
+) -> None:
+    """Downloads, saving the writer's edits as a run, the preview, and reopening a saved draft
+    (not while a job runs: its result would replace the reopened draft)."""
     if draft is not None:
         render_downloads(page_id, draft)
         if st.button("Save this version", key=f"{page_id}.save", icon=":material/save:"):
@@ -322,7 +342,50 @@ def render_side_panel(page_id: str, workspace: Workspace, state: dict[str, Any],
                 f"{r.metrics.get('scenes_written', 0)} scenes"
             ),
         )
-        if st.button("Open", key=f"{page_id}.open"):
+        if st.button("Open", key=f"{page_id}.open", disabled=busy):
             with user_errors():
                 state.update(draft=load_draft(workspace, record.id), run_id=record.id, rev=state["rev"] + 1)
+            forget_job(page_id)  # the last job's outcome is not this draft's
             st.rerun()
+
+
+def item_label(draft: Draft, item: str) -> str:
+    """How a regenerable item reads in the picker, e.g. ``character: Anna``."""
+    level, _, index = item.partition(":")
+    if not index:
+        return {"title": "the title", "cast": "all characters", "outline": "the whole outline"}[level]
+    if level == "cast":
+        return f"character: {draft.cast[int(index)].name}"
+    return f"scene plan {int(index) + 1}: {draft.outline[int(index)].heading}"
+
+
+def take_job_outcome(
+    workspace: Workspace, state: dict[str, Any], job: JobHandle, view: JobView, kind: str | None
+) -> None:
+    """Say how the page's job ended and, the first time, put its draft or voice into the page.
+
+    Args:
+        workspace: Where the job's run is.
+        state: The page's state (``draft``, ``rev``, ``voice``...).
+        job: The ended job.
+        view: Its snapshot.
+        kind: ``write``, ``regenerate`` or ``voice``.
+    """
+    job_outcome_message(view, "Training the voice" if kind == "voice" else "Writing")
+    if kind == "write" and view.status == "cancelled":
+        st.info("The draft so far is kept and saved; write again to continue it.", icon=":material/pause:")
+    if state.get("taken") == job.id or view.status == "failed":
+        return
+    state["taken"] = job.id
+    result = job.result
+    with user_errors():
+        if kind == "voice":  # the result is the run id; the model is read back from the run
+            run_id = result if result is not None else view.run_id
+            if run_id is not None:
+                state.update(voice=load_voice(workspace, run_id), voice_run=run_id)
+        elif kind == "regenerate" and view.status == "cancelled":
+            pass  # the item was abandoned: the draft is as it was
+        elif result is not None:
+            state.update(draft=result.draft, run_id=result.run_id, rev=state["rev"] + 1)
+        elif view.run_id is not None and DRAFT_FILE in workspace.get_run(view.run_id).artifacts:
+            state.update(draft=load_draft(workspace, view.run_id), run_id=view.run_id, rev=state["rev"] + 1)

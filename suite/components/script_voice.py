@@ -1,28 +1,37 @@
-"""Script Writer's second tab: train the small GPT on your own scripts (a `BackgroundJob` the page
-polls, with Stop), then continue a scene in that voice."""
+"""Script Writer's second tab: train the small GPT on your own scripts (the page runs the training
+as a job), then continue a scene in that voice."""
 
 from __future__ import annotations
 
-import time
+from dataclasses import dataclass
 
+import pandas as pd
 import streamlit as st
 
 from domains.entertainment.scripts import Draft, Element, Screenplay, write
 from domains.entertainment.scripts.voice import (
     MAX_SCRIPT_CORPUS_BYTES,
+    CorpusReport,
     VoiceOptions,
     check_script_corpus,
     continue_scene,
 )
 from shared_models.gpt_train import PRESETS, GPTTrainSpec, TrainedGPT
 from suite.components.feedback import user_errors
-from suite.jobs import BackgroundJob
-from suite.runners.script_writer import list_voices, load_voice, train_voice_and_record
+from suite.jobs import JobView
+from suite.runners.script_writer import list_voices, load_voice
 from suite.workspace import Workspace
 
-__all__ = ["render_voice"]
+__all__ = ["TrainRequest", "render_voice", "render_voice_job"]
 
-POLL_SECONDS = 0.5
+
+@dataclass(frozen=True)
+class TrainRequest:
+    """What the Train button asks for; the page submits it as a job."""
+
+    corpus: CorpusReport
+    spec: GPTTrainSpec
+    corpus_name: str
 
 
 def _scene_prompt(draft: Draft | None) -> str:
@@ -35,7 +44,7 @@ def _scene_prompt(draft: Draft | None) -> str:
     return "INT. KITCHEN - NIGHT\n\nANNA\n"
 
 
-def _train(page_id: str, workspace: Workspace, state: dict) -> None:
+def _train(page_id: str, busy: bool) -> TrainRequest | None:
     upload = st.file_uploader(
         f"Your scripts (.fountain or .txt, UTF-8, at most {MAX_SCRIPT_CORPUS_BYTES // 1_000_000} MB)",
         type=["fountain", "txt"],
@@ -45,65 +54,56 @@ def _train(page_id: str, workspace: Workspace, state: dict) -> None:
     preset = size.selectbox("Model size", list(PRESETS), index=1, key=f"{page_id}.voice_preset")
     budget = seconds.slider("Training seconds", 5, 600, 60, 5, key=f"{page_id}.voice_seconds")
     seed_value = int(seed.number_input("Seed", 0, 2**31 - 1, 0, key=f"{page_id}.voice_seed"))
-    job: BackgroundJob | None = state.get("voice_job")
     if upload is None:
         st.info(
             "Upload scripts written in Fountain (or plain text) to learn their voice.",
             icon=":material/upload:",
         )
-    else:
-        with user_errors():
-            corpus = check_script_corpus(upload.getvalue())
-        st.caption(
-            f"{corpus.characters:,} characters · {corpus.scene_headings} scene headings · "
-            f"{corpus.character_cues} character cues · {corpus.dialogue_lines} speeches"
-            + (
-                ""
-                if corpus.looks_like_scripts
-                else " · this does not look like a screenplay, but it can train"
-            )
-        )
-        if st.button(
-            "Train",
-            type="primary",
-            key=f"{page_id}.voice_train",
-            icon=":material/model_training:",
-            disabled=job is not None and job.running,
-        ):
-            spec = GPTTrainSpec(preset=preset, seconds=float(budget), seed=seed_value)
-            name = upload.name
-            state["voice_job"] = BackgroundJob(
-                lambda on_progress, stop: train_voice_and_record(
-                    workspace, corpus, spec, name, on_progress, stop
-                ),
-                name=f"{page_id}-voice",
-            ).start()
-            st.rerun()
-    if job is not None and job.running:
-        snapshot = job.snapshot()
-        p = snapshot.progress
-        label = f"step {p.step} · loss {p.metrics['loss']:.3f}" if p and p.metrics else "starting…"
-        st.progress(p.fraction or 0.0 if p else 0.0, text=f"{label} · {snapshot.elapsed_s:.0f} s")
-        if st.button("Stop", key=f"{page_id}.voice_stop", icon=":material/stop:"):
-            job.request_stop()
-        time.sleep(POLL_SECONDS)
-        st.rerun()
-    if job is not None:
-        snapshot = job.snapshot()
-        if snapshot.status == "failed":
-            st.error(f"Training failed: {snapshot.error}", icon=":material/error:")
-        elif job.result is not None:
-            state.update(voice=job.result.trained, voice_run=job.result.run_id)
-        state.pop("voice_job")
+        return None
+    with user_errors():
+        corpus = check_script_corpus(upload.getvalue())
+    st.caption(
+        f"{corpus.characters:,} characters · {corpus.scene_headings} scene headings · "
+        f"{corpus.character_cues} character cues · {corpus.dialogue_lines} speeches"
+        + ("" if corpus.looks_like_scripts else " · this does not look like a screenplay, but it can train")
+    )
+    if st.button(
+        "Train",
+        type="primary",
+        key=f"{page_id}.voice_train",
+        icon=":material/model_training:",
+        disabled=busy,
+    ):
+        spec = GPTTrainSpec(preset=preset, seconds=float(budget), seed=seed_value)
+        return TrainRequest(corpus, spec, upload.name)
+    return None
 
 
-def render_voice(page_id: str, workspace: Workspace, draft: Draft | None) -> None:
+def render_voice_job(view: JobView) -> None:
+    """The loss curve so far, under the live progress bar of a voice training."""
+    points = [p for p in view.history if "loss" in p]
+    if not points:
+        return
+    frame = pd.DataFrame(points).set_index("step")
+    st.caption(f"Step {int(frame.index[-1])} · training loss {frame['loss'].iloc[-1]:.3f}")
+    st.line_chart(frame[[c for c in ("loss", "val_loss") if c in frame]], height=200)
+
+
+def render_voice(page_id: str, workspace: Workspace, draft: Draft | None, busy: bool) -> TrainRequest | None:
+    """The voice tab; returns a training the user asked for (the page submits it), else None.
+
+    Args:
+        page_id: The page's id, for widget keys and its state.
+        workspace: Where voices are recorded.
+        draft: The current draft (its last scene is offered for continuing).
+        busy: The page has a job running (Train is disabled: one job at a time per page).
+    """
     state = st.session_state[page_id]
     st.markdown(
         "Train the suite's small character-level GPT on your own scripts, then let it continue a scene "
         "in their voice. It learns style and layout, not plot: expect a pastiche after a few minutes."
     )
-    _train(page_id, workspace, state)
+    request = _train(page_id, busy)
     earlier = list_voices(workspace)
     if earlier and "voice" not in state:
         record = st.selectbox(
@@ -118,7 +118,7 @@ def render_voice(page_id: str, workspace: Workspace, draft: Draft | None) -> Non
             st.rerun()
     trained: TrainedGPT | None = state.get("voice")
     if trained is None:
-        return
+        return request
     st.success(
         f"Voice from run {state['voice_run']}: {trained.steps} steps, "
         f"validation loss {trained.val_loss:.3f}.",
@@ -149,3 +149,4 @@ def render_voice(page_id: str, workspace: Workspace, draft: Draft | None) -> Non
             key=f"{page_id}.voice_download",
             icon=":material/download:",
         )
+    return request

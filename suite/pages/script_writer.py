@@ -1,34 +1,38 @@
 """Script Writer: from a logline to a screenplay draft, level by level (Dramatron-style), every level
-editable and every item regenerable; or train a small GPT on your own scripts."""
+editable and every item regenerable; or train a small GPT on your own scripts.
+
+Writing, rewriting and training run as jobs of the job service (one at a time per page): a reload or
+another tab finds the running job, and Stop keeps what is written."""
 
 from __future__ import annotations
 
-import time
+from collections.abc import Callable
 
 import streamlit as st
 
-from domains.entertainment.scripts import Draft, ScriptWriter, Step
+from domains.entertainment.scripts import Draft, DraftSettings, Step
+from shared_models.lm import LMConfig
 from suite.components.feedback import user_errors
+from suite.components.live_job import current_job, job_panel, remember_job
 from suite.components.script_views import (
+    item_label,
     regenerate_row,
     render_cast,
-    render_live_job,
+    render_draft_job,
     render_outline,
     render_scenes,
     render_settings_form,
     render_side_panel,
+    take_job_outcome,
 )
-from suite.components.script_voice import render_voice
-from suite.jobs import BackgroundJob
-from suite.resources import get_text_generator, get_workspace
-from suite.runners.script_writer import (
-    regenerate_and_record,
-    write_and_record,
-)
+from suite.components.script_voice import render_voice, render_voice_job
+from suite.resources import get_jobs, get_text_generator, get_workspace, lm_cache_dir
+from suite.runners.script_writer import regenerate_job, train_voice_job, write_job
 
 PAGE_ID = "script-writer"
-POLL_SECONDS = 0.5
 state: dict = st.session_state.setdefault(PAGE_ID, {"draft": None, "rev": 0})
+state.setdefault("draft", None)
+state.setdefault("rev", 0)
 
 st.title("Script Writer")
 st.caption(
@@ -38,59 +42,36 @@ st.caption(
 with user_errors():
     workspace = get_workspace()
     lm = get_text_generator()
-writer = ScriptWriter(lm)
+jobs = get_jobs()
+job = current_job(PAGE_ID, jobs)
+view = job.snapshot() if job is not None else None
+kind = jobs.store.get(job.id).kind if job is not None else None  # write, regenerate or voice
+busy = view is not None and view.active
 
 
-def start(label: str, work: object) -> None:
-    state["job"] = BackgroundJob(work, name=f"{PAGE_ID}-{label}").start()  # type: ignore[arg-type]
-    state["job_label"] = label
+def submit(job_kind: str, title: str, target: Callable[..., object], *args: object) -> None:
+    handle = jobs.submit(PAGE_ID, job_kind, target, workspace, *args, title=title)
+    remember_job(PAGE_ID, handle)
     st.rerun()
 
 
-def write_steps(draft: Draft | object, steps: tuple[Step, ...]) -> None:
-    start(
-        "write",
-        lambda on_progress, stop: write_and_record(workspace, writer, draft, steps, on_progress, stop),
-    )
+def write_steps(draft: Draft | DraftSettings, steps: tuple[Step, ...]) -> None:
+    config = LMConfig.from_env(cache_dir=lm_cache_dir())  # the worker loads the model itself
+    submit("write", "write " + "+".join(steps), write_job, config, draft, steps)
 
 
 def regenerate(draft: Draft, item: str) -> None:
-    start(
-        f"regenerate {item}", lambda on_progress, stop: regenerate_and_record(workspace, writer, draft, item)
-    )
+    config = LMConfig.from_env(cache_dir=lm_cache_dir())
+    submit("regenerate", f"regenerate {item}", regenerate_job, config, draft, item)
 
 
-def _item_label(draft: Draft, item: str) -> str:
-    level, _, index = item.partition(":")
-    if not index:
-        return {"title": "the title", "cast": "all characters", "outline": "the whole outline"}[level]
-    if level == "cast":
-        return f"character: {draft.cast[int(index)].name}"
-    return f"scene plan {int(index) + 1}: {draft.outline[int(index)].heading}"
+if job is not None and view is not None and not view.active:
+    take_job_outcome(workspace, state, job, view, kind)
 
 
-draft_tab, voice_tab = st.tabs(["Write a draft", "Train your own voice"])
-with draft_tab:
-    job: BackgroundJob | None = state.get("job")
-    if job is not None and job.running:
-        render_live_job(PAGE_ID, job, state["job_label"], state["draft"])
-        time.sleep(POLL_SECONDS)
-        st.rerun()
-    if job is not None:
-        snapshot = job.snapshot()
-        if snapshot.status == "failed":
-            st.error(f"Writing failed: {snapshot.error}", icon=":material/error:")
-        elif job.result is not None:
-            state.update(draft=job.result.draft, run_id=job.result.run_id, rev=state["rev"] + 1)
-            if job.result.stopped:
-                st.info(
-                    "Stopped: the draft so far is saved; write again to continue.", icon=":material/pause:"
-                )
-        state.pop("job")
-
-    st.caption(
-        f"Model: `{lm.model_name}` ({lm.backend}, {lm.engine}). Same seed and model give the same draft."
-    )
+def draft_steps(levels: bool) -> None:
+    """The four levels of the draft, each editable, with its regenerate and next-step buttons
+    (only the logline while the model writes: an edit made then would be overwritten)."""
     draft: Draft | None = state["draft"]
     rev: int = state["rev"]
     steps, preview = st.columns([3, 2], gap="large")
@@ -102,32 +83,30 @@ with draft_tab:
             if first.button(
                 "Write title and characters",
                 key=f"{PAGE_ID}.start",
-                disabled=settings is None,
+                disabled=settings is None or busy,
                 icon=":material/edit:",
                 width="stretch",
             ):
-                write_steps(settings, ("title", "cast"))
+                write_steps(settings, ("title", "cast"))  # type: ignore[arg-type]
             if whole.button(
                 "Write the whole draft",
                 type="primary",
                 key=f"{PAGE_ID}.write_all",
-                disabled=settings is None,
+                disabled=settings is None or busy,
                 icon=":material/auto_awesome:",
                 width="stretch",
             ):
-                write_steps(settings, ("title", "cast", "outline", "scenes"))
+                write_steps(settings, ("title", "cast", "outline", "scenes"))  # type: ignore[arg-type]
+        if not levels:
+            return
         if draft is not None and draft.cast:
             with st.container(border=True):
                 st.subheader("2 · Title and characters", divider=False)
                 draft = render_cast(PAGE_ID, draft, rev)
                 items = ["title", "cast", *[f"cast:{i}" for i in range(len(draft.cast))]]
+                label = lambda i, d=draft: item_label(d, i)  # noqa: E731
                 item, go = regenerate_row(
-                    PAGE_ID,
-                    "top",
-                    items,
-                    lambda i: _item_label(draft, i),
-                    "Write the outline",
-                    ":material/list:",
+                    PAGE_ID, "top", items, label, "Write the outline", ":material/list:", busy
                 )
                 if item:
                     regenerate(draft, item)
@@ -138,13 +117,9 @@ with draft_tab:
                 st.subheader("3 · Outline", divider=False)
                 draft = render_outline(PAGE_ID, draft, rev)
                 items = ["outline", *[f"outline:{i}" for i in range(len(draft.outline))]]
+                label = lambda i, d=draft: item_label(d, i)  # noqa: E731
                 item, go = regenerate_row(
-                    PAGE_ID,
-                    "plan",
-                    items,
-                    lambda i: _item_label(draft, i),
-                    "Write the scenes",
-                    ":material/movie:",
+                    PAGE_ID, "plan", items, label, "Write the scenes", ":material/movie:", busy
                 )
                 if item:
                     regenerate(draft, item)
@@ -152,14 +127,33 @@ with draft_tab:
                     write_steps(draft, ("scenes",))
             with st.container(border=True):
                 st.subheader("4 · Scenes", divider=False)
-                draft, item = render_scenes(PAGE_ID, draft, rev, busy=False)
+                draft, item = render_scenes(PAGE_ID, draft, rev, busy=busy)
                 if item:
                     regenerate(draft, item)
         if draft is not None:
             state["draft"] = draft  # the writer's edits, kept across reruns
     with preview:
-        render_side_panel(PAGE_ID, workspace, state, draft)
+        render_side_panel(PAGE_ID, workspace, state, draft, busy)
 
+
+draft_tab, voice_tab = st.tabs(["Write a draft", "Train your own voice"])
+with draft_tab:
+    st.caption(
+        f"Model: `{lm.model_name}` ({lm.backend}, {lm.engine}). Same seed and model give the same draft."
+    )
+    writing = busy and job is not None and kind != "voice"
+    if writing:
+        job_panel(PAGE_ID, job, lambda v: render_draft_job(v, state["draft"]))  # type: ignore[arg-type]
+    elif busy:
+        st.caption("A voice is training (see the other tab); writing waits until it ends or is stopped.")
+    draft_steps(levels=not writing)
 
 with voice_tab:
-    render_voice(PAGE_ID, workspace, state.get("draft"))
+    if busy and job is not None and kind == "voice":
+        job_panel(PAGE_ID, job, render_voice_job)
+    elif busy:
+        st.caption("The model is writing (see the other tab); training waits until it ends or is stopped.")
+    request = render_voice(PAGE_ID, workspace, state.get("draft"), busy)
+    if request is not None:
+        title = f"voice on {request.corpus_name}"
+        submit("voice", title, train_voice_job, request.corpus, request.spec, request.corpus_name)

@@ -28,7 +28,8 @@ from domains.entertainment.scripts.fountain import validate
 from domains.entertainment.scripts.voice import CorpusReport, train_voice
 from shared_models.exceptions import InputError
 from shared_models.gpt_train import GPTTrainSpec, TrainedGPT, load_gpt, save_gpt
-from shared_models.progress import ProgressCallback
+from shared_models.lm import LMConfig, build_text_generator
+from shared_models.progress import Progress, ProgressCallback
 from suite.workspace import Run, RunCancelled, RunRecord, Workspace
 
 __all__ = [
@@ -43,9 +44,12 @@ __all__ = [
     "load_draft",
     "load_voice",
     "regenerate_and_record",
+    "regenerate_job",
     "save_edits",
     "train_voice_and_record",
+    "train_voice_job",
     "write_and_record",
+    "write_job",
 ]
 
 DRAFT_CAPABILITY = "script.draft"
@@ -122,17 +126,62 @@ def write_and_record(
 
 
 def regenerate_and_record(
-    workspace: Workspace, writer: ScriptWriter, draft: Draft, item: str
+    workspace: Workspace,
+    writer: ScriptWriter,
+    draft: Draft,
+    item: str,
+    on_progress: ProgressCallback | None = None,
+    stop: threading.Event | None = None,
 ) -> DraftOutcome:
-    """Regenerate one item (see `ScriptWriter.regenerate`) as one run."""
+    """Regenerate one item (see `ScriptWriter.regenerate`) as one run.
+
+    A stop abandons the item: the draft comes back unchanged, nothing is saved and the run ends as
+    cancelled.
+    """
     with workspace.start_run(
         DRAFT_CAPABILITY, _params(draft, f"regenerate {item}", writer.lm.model_name)
     ) as run:
         start = time.perf_counter()
-        result = writer.regenerate(draft, item)
+        result = writer.regenerate(draft, item, on_progress, stop)
+        if stop is not None and stop.is_set():
+            outcome = DraftOutcome(run.id, draft, stopped=True)
+            raise RunCancelled(f"stopped while rewriting {item}; the draft is unchanged")
         run.log_metrics({"seconds": time.perf_counter() - start})
         _save(run, result)
-    return DraftOutcome(run.id, result)
+        outcome = DraftOutcome(run.id, result)
+    return outcome
+
+
+def _writer(lm_config: LMConfig, on_progress: ProgressCallback | None) -> ScriptWriter:
+    """The writer of a job: its worker loads the model itself (llama.cpp handles cannot be pickled)."""
+    if on_progress is not None:
+        on_progress(Progress(0, None, "loading the language model"))
+    return ScriptWriter(build_text_generator(lm_config))
+
+
+def write_job(
+    workspace: Workspace,
+    lm_config: LMConfig,
+    draft: Draft | DraftSettings,
+    steps: Sequence[Step],
+    on_progress: ProgressCallback | None = None,
+    stop: threading.Event | None = None,
+) -> DraftOutcome:
+    """`write_and_record` as a job of the job service, with the model ``lm_config`` describes."""
+    return write_and_record(workspace, _writer(lm_config, on_progress), draft, steps, on_progress, stop)
+
+
+def regenerate_job(
+    workspace: Workspace,
+    lm_config: LMConfig,
+    draft: Draft,
+    item: str,
+    on_progress: ProgressCallback | None = None,
+    stop: threading.Event | None = None,
+) -> DraftOutcome:
+    """`regenerate_and_record` as a job of the job service, with the model ``lm_config`` describes."""
+    writer = _writer(lm_config, on_progress)
+    return regenerate_and_record(workspace, writer, draft, item, on_progress, stop)
 
 
 def save_edits(workspace: Workspace, draft: Draft) -> int:
@@ -192,6 +241,19 @@ def train_voice_and_record(
         if trained.stopped:
             raise RunCancelled(f"stopped at step {trained.steps}; the partial model is saved")
     return outcome
+
+
+def train_voice_job(
+    workspace: Workspace,
+    corpus: CorpusReport,
+    spec: GPTTrainSpec,
+    corpus_name: str,
+    on_progress: ProgressCallback | None = None,
+    stop: threading.Event | None = None,
+) -> int:
+    """`train_voice_and_record` as a job; returns the run id, and the page loads the model from the run
+    (a job's result crosses a process pipe, where torch tensors do not survive the worker's exit)."""
+    return train_voice_and_record(workspace, corpus, spec, corpus_name, on_progress, stop).run_id
 
 
 def list_voices(workspace: Workspace, limit: int = 20) -> list[RunRecord]:

@@ -1,18 +1,21 @@
-"""Script Writer page (AppTest). The language model is the schema-filling test double, injected where
-the page asks the suite for its model, so the page logic runs in seconds; the browser test drives
-the same page with the bundled SmolLM2 model."""
+"""Script Writer page (AppTest). The language model is the schema-filling test double, served as an
+OpenAI-compatible endpoint that the page's job workers are pointed at, so the page logic runs in
+seconds; the browser test drives the same page with the bundled SmolLM2 model."""
 
 from __future__ import annotations
 
+import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
-import suite.resources
 from domains.entertainment.scripts import Draft, validate
+from suite.jobs import JobStore
 from suite.workspace import Workspace
-from tests.domains.entertainment.scripted_lm import ScriptedGenerator
+from tests.suite.conftest import APP_FILE, run_until_jobs_end
+from tests.suite.scripted_endpoint import MODEL, base_url, scripted_endpoint
 
 PAGE = "pages/script_writer.py"
 KEY = "script-writer"
@@ -20,9 +23,18 @@ TIMEOUT_S = 120
 
 
 @pytest.fixture
-def writer_page(app: AppTest, aigc_home: Path, monkeypatch: pytest.MonkeyPatch) -> AppTest:
-    double = ScriptedGenerator(repeat_share=0.3)
-    monkeypatch.setattr(suite.resources, "get_text_generator", lambda config=None: double)
+def endpoint(monkeypatch: pytest.MonkeyPatch) -> Iterator[object]:
+    """The test double behind an endpoint; the page and its job workers read it from the settings."""
+    for name in ("AIGC_LLM_BACKEND", "AIGC_LLM_GGUF", "AIGC_LLM_ENGINE"):
+        monkeypatch.delenv(name, raising=False)
+    with scripted_endpoint(repeat_share=0.3) as server:
+        monkeypatch.setenv("AIGC_LLM_BASE_URL", base_url(server))
+        monkeypatch.setenv("AIGC_LLM_MODEL", MODEL)
+        yield server
+
+
+@pytest.fixture
+def writer_page(app: AppTest, aigc_home: Path, endpoint: object) -> AppTest:
     app.switch_page(PAGE).run()
     assert not app.exception, app.exception
     return app
@@ -36,7 +48,7 @@ def _write_whole_draft(app: AppTest, scenes: int = 2) -> AppTest:
     app.number_input(key=f"{KEY}.scenes").set_value(scenes)
     app.number_input(key=f"{KEY}.lines").set_value(3)
     app.button(key=f"{KEY}.write_all").click()
-    return app.run(timeout=TIMEOUT_S)  # the page polls the background job until the draft is written
+    return run_until_jobs_end(app, TIMEOUT_S)
 
 
 def test_whole_draft_is_written_recorded_and_downloadable(writer_page: AppTest, aigc_home: Path) -> None:
@@ -66,7 +78,7 @@ def test_edit_regenerate_save_and_reopen(writer_page: AppTest, aigc_home: Path) 
     assert [e.text for e in edited.scenes[0].body] == ["Waves.", "ANNA", "We go tonight."]
 
     app.button(key=f"{KEY}.regen_scene.1").click()
-    app.run(timeout=TIMEOUT_S)
+    run_until_jobs_end(app, TIMEOUT_S)
     assert not app.exception, app.exception
     regenerated = _draft(app)
     assert regenerated.scenes[0] == edited.scenes[0] and regenerated.title == "Harbour Lights"
@@ -112,7 +124,8 @@ def test_voice_trains_on_scripts_and_continues_the_draft_scene(writer_page: AppT
     app.selectbox(key=f"{KEY}.voice_preset").set_value("tiny")
     app.slider(key=f"{KEY}.voice_seconds").set_value(5).run()
     assert any("80 scene headings" in c.value for c in app.caption)
-    app.button(key=f"{KEY}.voice_train").click().run(timeout=TIMEOUT_S)
+    app.button(key=f"{KEY}.voice_train").click()
+    run_until_jobs_end(app, TIMEOUT_S)
     assert not app.exception, app.exception
     assert any("validation loss" in s.value for s in app.success)
     app.number_input(key=f"{KEY}.voice_chars").set_value(60)
@@ -123,3 +136,37 @@ def test_voice_trains_on_scripts_and_continues_the_draft_scene(writer_page: AppT
     assert text.startswith(prefix) and len(prefix) + 50 <= len(text) <= len(prefix) + 60
     runs = Workspace(aigc_home).list_runs(capability="script.voice")
     assert len(runs) == 1 and runs[0].artifacts == ["model"] and runs[0].params["scene_headings"] == 80
+
+
+def _wait_for_step(aigc_home: Path, step: int, timeout: float = TIMEOUT_S) -> None:
+    """Until the running job has written ``step`` items."""
+    store = JobStore(Workspace(aigc_home))
+    deadline = time.monotonic() + timeout
+    while not any(r.step >= step for r in store.list(statuses=["running"])):
+        assert time.monotonic() < deadline, f"no job reached step {step} in {timeout} s"
+        time.sleep(0.2)
+
+
+def test_a_reloaded_page_finds_the_running_draft_and_a_stop_keeps_what_is_written(
+    writer_page: AppTest, endpoint: object, aigc_home: Path
+) -> None:
+    endpoint.delay_s = 0.1  # type: ignore[attr-defined]  # a 12-scene draft now takes minutes
+    app = writer_page
+    app.number_input(key=f"{KEY}.scenes").set_value(12)
+    app.button(key=f"{KEY}.write_all").click().run()
+    assert app.button(key=f"{KEY}.write_all").disabled  # one job at a time per page
+    _wait_for_step(aigc_home, 2)  # the title and the characters are written
+    reloaded = AppTest.from_file(APP_FILE, default_timeout=60).switch_page(PAGE).run()  # a new session
+    assert not reloaded.exception, reloaded.exception
+    assert reloaded.button(key=f"{KEY}.write_all").disabled
+    reloaded.button(key=f"{KEY}.stop").click().run()
+    run_until_jobs_end(reloaded, TIMEOUT_S)
+    assert any("Writing was stopped" in w.value for w in reloaded.warning), reloaded.warning
+    kept = reloaded.session_state[KEY]["draft"]
+    assert kept.title and len(kept.cast) == 3 and kept.scenes_written < 12  # written before the stop
+    assert [s.value for s in reloaded.subheader][:2] == ["1 · Logline", "2 · Title and characters"]
+    record = Workspace(aigc_home).list_runs(capability="script.draft")[0]
+    assert record.status == "cancelled" and record.job_id is not None
+    assert "draft.json" in record.artifacts  # a cooperative stop: the worker saved the draft itself
+    run_until_jobs_end(app, TIMEOUT_S)
+    assert app.session_state[KEY]["draft"] == kept  # the first tab gets the same draft

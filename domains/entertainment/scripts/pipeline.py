@@ -22,7 +22,7 @@ import dataclasses
 import threading
 import time
 import zlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, Literal
 
 from domains.entertainment.scripts.cleanup import clean_scene, line_key
@@ -288,17 +288,38 @@ class ScriptWriter:
 
     # -- the draft as a whole --------------------------------------------------------------------
 
-    def regenerate(self, draft: Draft, item: str) -> Draft:
+    def regenerate(
+        self,
+        draft: Draft,
+        item: str,
+        on_progress: ProgressCallback | None = None,
+        stop: threading.Event | None = None,
+    ) -> Draft:
         """Rewrite one item and keep everything else.
 
         Args:
             draft: The current draft.
             item: ``"title"``, ``"cast"`` (all), ``"cast:I"``, ``"outline"`` (all), ``"outline:I"``
                 or ``"scene:I"`` (0-based I).
+            on_progress: Gets the item's text as the model writes it (``Progress.text``).
+            stop: Set it to abandon the item at once; the draft is then returned unchanged.
 
         Returns:
             A new draft; the item's version goes up by one, so its seed changes.
         """
+        start = time.perf_counter()
+        progress = Progress(0, 1, f"rewriting {_item_label(item)}…", preview=draft)
+        if should_stop(progress, on_progress, stop):
+            return draft
+        self._live.on_text = _text_reporter(progress, on_progress, stop, start)
+        try:
+            return self._regenerate(draft, item)
+        except _ItemStopped:
+            return draft
+        finally:
+            self._live.on_text = None
+
+    def _regenerate(self, draft: Draft, item: str) -> Draft:
         level, _, number = item.partition(":")
         if level not in ("title", "cast", "outline", "scene") or (number and not number.isdigit()):
             raise InputError(
@@ -343,7 +364,8 @@ class ScriptWriter:
         Items already present are kept (so this also continues a stopped draft). After each item,
         ``on_progress`` gets a `Progress` whose ``preview`` is the draft so far; returning False (or
         setting ``stop``) ends the work with that partial draft. While an item is written, it also
-        gets the item's text as the model writes it (``Progress.text``, token by token).
+        gets the item's text as the model writes it (``Progress.text``, token by token), and a stop
+        abandons that item at once rather than after it (a scene can take the model many seconds).
 
         Args:
             draft_or_settings: A draft to complete, or settings to start a new one.
@@ -367,12 +389,11 @@ class ScriptWriter:
             )
             if should_stop(progress, on_progress, stop):
                 return draft
-            if on_progress is not None:
-                self._live.on_text = lambda text, p=progress: on_progress(
-                    dataclasses.replace(p, text=text, elapsed_s=time.perf_counter() - start)
-                )
+            self._live.on_text = _text_reporter(progress, on_progress, stop, start)
             try:
                 draft = task(draft)
+            except _ItemStopped:
+                return draft  # the items written before this one
             finally:
                 self._live.on_text = None
         should_stop(
@@ -401,6 +422,33 @@ class ScriptWriter:
                     (f"scene {index + 1} of {count}", lambda d, i=index: _with_scene(d, i, self.scene(d, i)))
                 )
         return tasks
+
+
+def _item_label(item: str) -> str:
+    level, _, number = item.partition(":")
+    if not number.isdigit():
+        return {"cast": "the characters"}.get(level, f"the {level}")
+    return {"cast": "character", "outline": "scene plan"}.get(level, level) + f" {int(number) + 1}"
+
+
+class _ItemStopped(Exception):
+    """Raised from the text callback when a stop arrives while the model writes an item."""
+
+
+def _text_reporter(
+    progress: Progress,
+    on_progress: ProgressCallback | None,
+    stop: threading.Event | None,
+    start: float,
+) -> Callable[[str], None]:
+    """The ``on_text`` callback of one item: reports the text so far and abandons the item on a stop."""
+
+    def on_text(text: str) -> None:
+        report = dataclasses.replace(progress, text=text, elapsed_s=time.perf_counter() - start)
+        if should_stop(report, on_progress, stop):
+            raise _ItemStopped
+
+    return on_text
 
 
 def _padded(draft: Draft) -> tuple[WrittenScene | None, ...]:

@@ -194,3 +194,37 @@ def test_each_item_streams_its_text_while_it_is_written() -> None:
     for texts in seen.values():
         assert len(texts) >= 3 and all(b.startswith(a) for a, b in itertools.pairwise(texts))
         json.loads(texts[-1])  # the last report is the item's whole answer
+
+
+def test_a_stop_while_an_item_is_written_abandons_it_at_once() -> None:
+    writer = ScriptWriter(PieceByPieceGenerator())
+    stop = threading.Event()
+    pieces_after_stop: list[str] = []
+
+    def on_progress(progress: Progress) -> None:
+        if stop.is_set():
+            pieces_after_stop.append(progress.text)
+        elif progress.message.startswith("writing scene 2") and progress.text:
+            stop.set()  # the model has begun scene 2: a scene can take it many seconds
+
+    partial = writer.write(settings(), on_progress=on_progress, stop=stop)
+    assert partial.scenes_written == 1 and partial.outline and not partial.complete
+    assert pieces_after_stop == []  # not one more piece was read after the stop
+    assert writer.write(partial).complete  # and writing again continues from there
+
+
+def test_a_stopped_regeneration_leaves_the_draft_as_it_was() -> None:
+    writer = ScriptWriter(PieceByPieceGenerator())
+    draft = writer.write(settings(scenes=2))
+    stop = threading.Event()
+    seen: list[str] = []
+
+    def on_progress(progress: Progress) -> None:
+        seen.append(progress.message)
+        if progress.text:
+            stop.set()
+
+    assert writer.regenerate(draft, "scene:1", on_progress, stop) == draft
+    assert seen[0] == "rewriting scene 2…"
+    assert writer.regenerate(draft, "cast:0", lambda p: seen.append(p.message)) != draft
+    assert seen[-1] == "rewriting character 1…"
