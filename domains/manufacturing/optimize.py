@@ -20,6 +20,7 @@ Example:
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import math
@@ -42,6 +43,7 @@ import trimesh
 from domains.manufacturing.fea import Analysis, analyze, voxelize
 from domains.manufacturing.materials import Material
 from domains.manufacturing.parts import MeshProperties, PartFamily, get_family, mesh_properties
+from domains.manufacturing.stoppable import Stopped, run_stoppable
 from shared_models.exceptions import InputError
 from shared_models.progress import Progress, ProgressCallback, should_stop
 
@@ -417,11 +419,15 @@ def _suggest(trial: optuna.Trial, spec: PartDesignSpec) -> dict[str, Any]:
     return params
 
 
-def _objective(spec: PartDesignSpec) -> Any:  # an Optuna objective closure
+def _objective(spec: PartDesignSpec, stop: threading.Event | None = None) -> Any:  # an Optuna objective
     def objective(trial: optuna.Trial) -> tuple[float, ...]:
         params = _suggest(trial, spec)
         try:
-            evaluation = evaluate_design(spec, params)
+            # a fine design can take seconds to solve: a stop abandons it (the trial is marked failed)
+            evaluation = run_stoppable(lambda: evaluate_design(spec, params), stop)
+        except Stopped:
+            trial.set_user_attr("error", "stopped by the user before this design was solved")
+            raise
         except InputError as exc:  # e.g. holes that cut the part in two: record why, move on
             trial.set_user_attr("error", str(exc))
             _set_constraints(trial, INVALID)
@@ -459,8 +465,10 @@ def optimize(
         n_trials: Target number of finished trials in the whole study (all workers together).
         storage: Storage URL or an opened storage.
         study_name: Name of the study in that storage.
-        on_progress: Called after each trial (trials done, best so far, feasible count).
-        stop: Set to stop after the running trial.
+        on_progress: Called as each trial starts and after it ends (trials done, best so far,
+            feasible count).
+        stop: Set to stop at once: the running trial is abandoned (marked failed), the finished
+            ones are kept.
         seed_offset: Added to the spec's seed (workers use distinct offsets).
 
     Returns:
@@ -479,9 +487,18 @@ def optimize(
         optuna.storages.fail_stale_trials(study)  # a killed worker's trial: failed, re-queued
     start = time.perf_counter()
     done = len(study.get_trials(deepcopy=False, states=FINISHED))
+    finished = [done]  # trials finished so far in the whole study, as of the last callback
+    objective = _objective(spec, stop)
+
+    def reporting_objective(trial: optuna.Trial) -> tuple[float, ...]:
+        if on_progress is not None:  # said before each trial too: one design can take seconds
+            message = f"trial {trial.number}: building and solving the design"
+            on_progress(Progress(finished[0], n_trials, message, elapsed_s=time.perf_counter() - start))
+        return objective(trial)
 
     def after_trial(study: optuna.Study, trial: optuna.trial.FrozenTrial) -> None:
         trials = study.get_trials(deepcopy=False, states=FINISHED)
+        finished[0] = len(trials)
         feasible = [_metrics(t) for t in trials if _metrics(t).get("feasible")]
         metrics = {"feasible": float(len(feasible))}
         if feasible:
@@ -498,13 +515,15 @@ def optimize(
             study.stop()
 
     if done < n_trials and not (stop is not None and stop.is_set()):
-        study.optimize(
-            _objective(spec),
-            n_trials=n_trials - done + _waiting(study),
-            callbacks=[after_trial],
-            catch=(),
-            gc_after_trial=False,
-        )
+        # a stop abandons the running trial; every finished one is in the study
+        with contextlib.suppress(Stopped):
+            study.optimize(
+                reporting_objective,
+                n_trials=n_trials - done + _waiting(study),
+                callbacks=[after_trial],
+                catch=(),
+                gc_after_trial=False,
+            )
     return load_result(rdb, study_name)
 
 
@@ -597,7 +616,8 @@ def _trials_frame(study: optuna.Study, spec: PartDesignSpec) -> pd.DataFrame:
                 "error": t.user_attrs.get("error", ""),
             }
         )
-    frame = pd.DataFrame(rows)
+    columns = ["number", "state", *OBJECTIVE_METRIC.values(), "safety_factor", "feasible", "error"]
+    frame = pd.DataFrame(rows) if rows else pd.DataFrame(columns=columns).astype({"feasible": bool})
     for name in spec.ranges:  # keep every searched parameter as a column, even before its first trial
         if f"params_{name}" not in frame:
             frame[f"params_{name}"] = None

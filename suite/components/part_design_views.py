@@ -23,10 +23,16 @@ from domains.manufacturing.optimize import (
 )
 from domains.manufacturing.parts import FAMILIES, PartFamily
 from suite.components.feedback import user_errors
-from suite.jobs import BackgroundJob
+from suite.jobs import JobView
 from suite.runners.part_design import design_files, evaluate_trial
 
-__all__ = ["cached_evaluation", "material_input", "render_job", "render_result", "render_settings"]
+__all__ = [
+    "cached_evaluation",
+    "material_input",
+    "render_job_details",
+    "render_result",
+    "render_settings",
+]
 
 RESOLUTIONS = {
     1: "coarse (1 voxel per wall)",
@@ -159,25 +165,17 @@ def render_settings(page_id: str) -> tuple[PartDesignSpec | None, int, str, str 
     return spec, trials, study, storage or None
 
 
-def render_job(page_id: str, job: BackgroundJob) -> None:
-    """Live study panel: progress bar, trials done, best so far, feasible count, Stop."""
-    snapshot = job.snapshot()
-    progress = snapshot.progress
-    st.subheader("Optimising…")
+def render_job_details(view: JobView) -> None:
+    """Under the live progress bar: trials done, best so far, feasible count."""
+    progress = view.progress
     if progress is None:
-        st.progress(0.0, text="Evaluating the default design and starting the study…")
-    else:
-        st.progress(
-            progress.fraction or 0.0, text=f"{progress.step} of {progress.total} trials · {progress.message}"
-        )
-        c1, c2, c3 = st.columns(3)
-        c1.metric("Trials done", progress.step)
-        best = next((v for k, v in progress.metrics.items() if k.startswith("best_")), None)
-        c2.metric("Best so far", "—" if best is None else f"{best:.4g}")
-        c3.metric("Feasible designs", int(progress.metrics.get("feasible", 0)))
-    if st.button("Stop", key=f"{page_id}.stop", icon=":material/stop:"):
-        job.request_stop()
-    st.caption(f"{snapshot.elapsed_s:.0f} s elapsed; Stop ends after the running trial and keeps all trials.")
+        return
+    c1, c2, c3 = st.columns(3)
+    c1.metric("Trials done", progress.step)
+    best = next((v for k, v in progress.metrics.items() if k.startswith("best_")), None)
+    c2.metric("Best so far", "—" if best is None else f"{best:.4g}")
+    c3.metric("Feasible designs", int(progress.metrics.get("feasible", 0)))
+    st.caption("Stop ends at once: the finished trials are kept and shown, the running one is dropped.")
 
 
 def _axis(objective: str) -> str:
@@ -365,6 +363,9 @@ def render_result(page_id: str, result: OptimizationResult, storage: str, run_id
     c3.metric("Lightest feasible (kg)", "—" if best is None else f"{float(best['mass_kg']):.4g}")
     saved = result.mass_saved()
     c4.metric("Mass saved vs default", "—" if saved is None else f"{100 * saved:.1f} %")
+    if not (result.trials["state"] == "COMPLETE").any():
+        st.info("No trial of this study has finished yet.", icon=":material/hourglass_empty:")
+        return
     if not result.best_numbers:
         st.warning(
             "No design met the limits (stress and deflection). The designs closest to feasible are listed "

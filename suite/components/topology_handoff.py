@@ -13,8 +13,10 @@ import streamlit as st
 from domains.manufacturing.materials import MATERIALS
 from suite.capabilities import CAPABILITIES
 from suite.components.feedback import user_errors
+from suite.components.live_job import job_outcome_message, job_panel, remember_job
 from suite.components.part_design_views import material_input
-from suite.runners.part_design import TopologyCheck, check_topology_design
+from suite.jobs import JobHandle, JobService
+from suite.runners.part_design import TopologyCheck, check_job
 from suite.workspace import Workspace
 
 __all__ = ["PART_DESIGN_PAGE_ID", "render_send_button", "render_topology_check"]
@@ -39,18 +41,43 @@ def render_send_button(page_id: str, topology_run_id: int) -> None:
         st.switch_page(str(page.page_path))
 
 
-def render_topology_check(page_id: str, workspace: Workspace) -> bool:
-    """The panel of a design sent from Topology; False (nothing drawn) when none was sent."""
+def render_topology_check(
+    page_id: str, workspace: Workspace, jobs: JobService, job: JobHandle | None, busy: bool
+) -> bool:
+    """The panel of a design sent from Topology; False (nothing drawn) when none was sent.
+
+    The check runs as the page's job (one at a time with the page's studies): ``job`` is the page's
+    current check job, if it has one, and ``busy`` says whether any job of the page is running.
+    """
     state: dict = st.session_state.setdefault(page_id, {})
     run_id = state.get(SENT_KEY)
+    if run_id is None and job is not None:  # a reload (or Close) forgot which design: the job knows
+        if isinstance(job.result, TopologyCheck):
+            run_id = state[SENT_KEY] = job.result.topology_run_id
+        else:
+            view = job.snapshot()
+            st.subheader("Check of a design from Topology")
+            if view.active:
+                job_panel(page_id, job)
+            else:
+                job_outcome_message(view, "The check")
+            return True
     if run_id is None:
         return False
     with st.container(key=f"{page_id}-topology-check"):  # a CSS class (st-key-…) tests can scope to
-        _render_panel(page_id, workspace, state, run_id)
+        _render_panel(page_id, workspace, state, run_id, jobs, job, busy)
     return True
 
 
-def _render_panel(page_id: str, workspace: Workspace, state: dict, run_id: int) -> None:
+def _render_panel(
+    page_id: str,
+    workspace: Workspace,
+    state: dict,
+    run_id: int,
+    jobs: JobService,
+    job: JobHandle | None,
+    busy: bool,
+) -> None:
     with user_errors():
         record = workspace.get_run(run_id)
     part = record.params.get("part", {})
@@ -83,11 +110,33 @@ def _render_panel(page_id: str, workspace: Workspace, state: dict, run_id: int) 
             thickness = c1.number_input(
                 "Plate thickness (mm)", 0.0, 1000.0, thickness, key=f"{page_id}.topo.t"
             )
-        if st.button("Check stress and deflection", type="primary", key=f"{page_id}.topo.check"):
-            with user_errors(), st.spinner("Solving the design with the FE core…"):
-                state[CHECK_KEY] = check_topology_design(
-                    workspace, run_id, material, load, element, thickness
-                )
+        if st.button(
+            "Check stress and deflection", type="primary", key=f"{page_id}.topo.check", disabled=busy
+        ):
+            title = f"check of topology run {run_id}"
+            job = jobs.submit(
+                page_id,
+                "check",
+                check_job,
+                workspace,
+                run_id,
+                material,
+                load,
+                element,
+                thickness,
+                title=title,
+            )
+            remember_job(page_id, job)
+            state.pop(CHECK_KEY, None)
+            st.rerun()
+    if job is not None:
+        view = job.snapshot()
+        if view.active:
+            job_panel(page_id, job)
+        else:
+            job_outcome_message(view, "The check")
+            if isinstance(job.result, TopologyCheck):
+                state[CHECK_KEY] = job.result
     outcome: TopologyCheck | None = state.get(CHECK_KEY)
     if outcome is not None and outcome.topology_run_id == run_id:
         _render_check(page_id, outcome, workspace)

@@ -29,7 +29,7 @@ from domains.manufacturing.optimize import (
 )
 from domains.manufacturing.topology_part import DesignCheck, check_design
 from shared_models.exceptions import InputError
-from shared_models.progress import ProgressCallback
+from shared_models.progress import Progress, ProgressCallback
 from suite.runners.topology import load_design
 from suite.workspace import RunRecord, Workspace
 
@@ -38,6 +38,7 @@ __all__ = [
     "CHECK_CAPABILITY",
     "PartOutcome",
     "TopologyCheck",
+    "check_job",
     "check_topology_design",
     "default_storage_url",
     "design_files",
@@ -81,12 +82,15 @@ def optimize_and_record(
 ) -> PartOutcome:
     """Run (or continue, or join with ``spec=None``) a study as a workspace run.
 
-    A stopped study keeps its finished trials and records what it has; the run ends as cancelled.
-    A bad spec or storage fails before anything is written to the study.
+    A stopped study keeps its finished trials and records what it has (the trial running at the
+    stop is abandoned); the run ends as cancelled. A bad spec or storage fails before anything is
+    written to the study.
     """
     url = storage_url or default_storage_url(workspace)
     # Validate (and store the spec) before the run opens, so a bad request leaves no run behind.
     if spec is not None:
+        if on_progress is not None:
+            on_progress(Progress(0, n_trials, "opening the study and solving the default design"))
         prepare_study(spec, url, study_name)
     else:
         stored_spec(url, study_name)
@@ -100,9 +104,10 @@ def optimize_and_record(
         if result.best_numbers:
             for name, data in design_files(result, result.best_numbers[0]).items():
                 run.save_bytes(f"best.{name}" if name != "json" else "best_design.json", data)
-        stopped = stop is not None and stop.is_set() and len(result.trials) < n_trials
+        finished = int(result.trials["state"].isin(["COMPLETE", "PRUNED"]).sum())
+        stopped = stop is not None and stop.is_set() and finished < n_trials
         if stopped:
-            run.finish("cancelled", error=f"stopped after {len(result.trials)} of {n_trials} trials")
+            run.finish("cancelled", error=f"stopped after {finished} of {n_trials} trials")
     return PartOutcome(run.id, result, url, stopped)
 
 
@@ -204,3 +209,24 @@ def check_topology_design(
         run.log_metrics({k: v for k, v in check.as_dict().items() if k != "material"})
         run.save_text("check.json", json.dumps({**params, "check": check.as_dict()}, indent=2))
     return TopologyCheck(run.id, int(topology_run_id), check)
+
+
+def check_job(
+    workspace: Workspace,
+    topology_run_id: int,
+    material: Material,
+    load_n: float,
+    element_size_mm: float,
+    thickness_mm: float,
+    on_progress: ProgressCallback | None = None,
+    stop: threading.Event | None = None,
+) -> TopologyCheck:
+    """`check_topology_design` as a job: says what it does (a 3-D design takes seconds to solve).
+
+    A stop ends it through the job service's terminate (one FE solve cannot be cut short cleanly);
+    the check keeps nothing partial, so its run ends as cancelled.
+    """
+    if on_progress is not None:
+        message = f"solving the design of topology run {topology_run_id} with the FE core"
+        on_progress(Progress(0, None, message))
+    return check_topology_design(workspace, topology_run_id, material, load_n, element_size_mm, thickness_mm)

@@ -4,7 +4,7 @@ import re
 
 from playwright.sync_api import Page, expect
 
-from tests.e2e.conftest import StreamlitServer, open_from_menu, screenshot
+from tests.e2e.conftest import StreamlitServer, open_from_menu, press_and_time, record_latency, screenshot
 
 LOAD_TIMEOUT_MS = 60_000
 STUDY_TIMEOUT_MS = 240_000
@@ -48,3 +48,21 @@ def test_part_design_runs_a_short_study_and_shows_the_design_in_3d(
     assert download.value.suggested_filename.startswith("browser-plate-trial-")
     page.wait_for_timeout(1500)  # let the 3D scene paint before the README screenshot
     screenshot(page, "part_design")
+
+
+def test_part_design_job_survives_a_reload_and_stops(page: Page, streamlit_server: StreamlitServer) -> None:
+    """Defaults (L-bracket, 30 trials): progress at once, a reload finds the study, Stop keeps its trials."""
+    open_from_menu(page, streamlit_server, "Part Design")
+    expect(page.get_by_role("heading", name="Part Design")).to_be_visible(timeout=LOAD_TIMEOUT_MS)
+    progress = page.get_by_test_id("stProgress")
+    record_latency("part-design: progress after Optimise", press_and_time(page, "Optimise", progress))
+    expect(page.get_by_text(re.compile(r"· [1-9]\d* of 30 ·"))).to_be_visible(timeout=120_000)  # a trial done
+    page.reload()  # the study is not tied to the browser session
+    expect(page.get_by_role("button", name="Stop")).to_be_visible(timeout=LOAD_TIMEOUT_MS)
+    expect(page.get_by_role("button", name="Optimise")).to_be_disabled()
+    stopped = page.get_by_text("The study was stopped")
+    record_latency("part-design: cancelled after Stop", press_and_time(page, "Stop", stopped))
+    expect(page.get_by_role("heading", name=re.compile(r"Study l-bracket-.* \(run \d+\)"))).to_be_visible(
+        timeout=LOAD_TIMEOUT_MS
+    )  # the trials finished before the stop
+    expect(page.get_by_role("button", name="Optimise")).to_be_enabled()

@@ -5,20 +5,43 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
+from shared_models.progress import Progress
 from suite.runners.part_design import optimize_and_record
 from suite.workspace import Workspace
 from tests.domains.manufacturing.test_optimize import plate_spec
 
 
-def test_stop_ends_a_study_after_the_running_trial_and_keeps_it(tmp_path: Path) -> None:
+def test_stop_ends_a_study_at_once_and_keeps_the_finished_trials(tmp_path: Path) -> None:
     stop = threading.Event()
+    messages: list[str] = []
 
-    def on_progress(progress: object) -> None:
-        stop.set()  # as the page's Stop button does after the first report
+    def on_progress(progress: Progress) -> None:
+        messages.append(progress.message)
+        if progress.message.endswith("complete"):
+            stop.set()  # as the page's Stop button does after the first trial
 
     workspace = Workspace(tmp_path / "home")
     outcome = optimize_and_record(workspace, plate_spec(), 50, "stopped", None, on_progress, stop)
-    assert outcome.stopped and len(outcome.result.trials) == 1
+    assert messages[:2] == [
+        "opening the study and solving the default design",
+        "trial 0: building and solving the design",
+    ]
+    assert outcome.stopped and list(outcome.result.trials["state"]) == ["COMPLETE"]
     record = workspace.get_run(outcome.run_id)
     assert record.status == "cancelled" and "stopped after 1 of 50 trials" in record.error
-    assert "trials.csv" in record.artifacts
+    assert {"trials.csv", "best.stl"} <= set(record.artifacts)
+
+
+def test_a_stop_before_any_trial_finished_records_an_empty_cancelled_study(tmp_path: Path) -> None:
+    stop = threading.Event()
+
+    def on_progress(progress: Progress) -> None:
+        if progress.message.startswith("trial 0"):
+            stop.set()  # the first trial is abandoned
+
+    workspace = Workspace(tmp_path / "home")
+    outcome = optimize_and_record(workspace, plate_spec(), 50, "early", None, on_progress, stop)
+    assert outcome.stopped and list(outcome.result.trials["state"]) == ["FAIL"]
+    record = workspace.get_run(outcome.run_id)
+    assert record.status == "cancelled" and record.metrics["trials"] == 0
+    assert record.metrics["best_mass_kg"] is None and "best.stl" not in record.artifacts

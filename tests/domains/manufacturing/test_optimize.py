@@ -10,6 +10,7 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -62,7 +63,10 @@ def test_constrained_study_finds_a_feasible_design_lighter_than_the_default(tmp_
     spec = plate_spec()
     reports = []
     result = optimize(spec, 8, sqlite_url(tmp_path), "plate-mass", on_progress=reports.append)
-    assert len(result.trials) == 8 and [r.step for r in reports] == list(range(1, 9))
+    ended = [r for r in reports if "building" not in r.message]
+    started = [r for r in reports if "building" in r.message]
+    assert len(result.trials) == 8 and [r.step for r in ended] == list(range(1, 9))
+    assert [r.step for r in started] == list(range(8))  # each trial says it started, with trials done
     assert result.baseline["feasible"] and result.best_numbers
     best = result.best_params
     assert best is not None and best["thickness"] < spec.baseline_params()["thickness"]
@@ -213,3 +217,18 @@ def test_postgresql_storage_shares_a_study(postgres_url: str) -> None:
     assert len(joined.trials) == 5 and joined.spec == spec
     assert [s["study"] for s in list_studies(postgres_url)] == ["pg-study"]
     assert load_result(postgres_url, "pg-study").best_numbers == joined.best_numbers
+
+
+def test_a_stop_abandons_the_running_trial_and_keeps_the_finished_ones(tmp_path: Path) -> None:
+    stop = threading.Event()
+
+    def on_progress(progress) -> None:
+        if progress.message.startswith("trial 2:"):  # the third trial starts: stop now
+            stop.set()
+
+    result = optimize(plate_spec(), 10, sqlite_url(tmp_path), "stopped", on_progress, stop)
+    assert list(result.trials["state"]) == ["COMPLETE", "COMPLETE", "FAIL"]
+    assert "stopped" in result.trials["error"].iloc[2]
+    assert result.best_numbers  # the finished trials still rank
+    again = optimize(plate_spec(), 4, sqlite_url(tmp_path), "stopped")  # the study resumes
+    assert (again.trials["state"] == "COMPLETE").sum() == 4
