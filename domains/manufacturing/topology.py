@@ -27,6 +27,7 @@ from typing import Any, Literal
 
 import numpy as np
 
+from domains.manufacturing.stoppable import Stopped, run_stoppable
 from domains.manufacturing.topology_problems import Problem
 from domains.manufacturing.topology_solver import (
     DensityFilter,
@@ -267,7 +268,8 @@ def optimize_topology(
         settings: Optimiser settings (the 88-line defaults when omitted).
         on_progress: Gets compliance, volume and change each iteration and a density preview
             (`density_image`) every ``settings.preview_every`` iterations; returning False stops.
-        stop: Set it to end after the current iteration with the design so far.
+        stop: Set it to end at once with the design of the last finished iteration (a solve in
+            progress is abandoned).
 
     Returns:
         The design of the last iteration with its histories.
@@ -279,14 +281,26 @@ def optimize_topology(
     settings = (settings or TopologySettings()).validate()
     problem.validate(settings.volfrac)
     start = time.perf_counter()
+    stopped = should_stop(Progress(0, settings.max_iter, "assembling the model"), on_progress, stop)
     opt = _Optimizer(problem, settings)
     history: list[dict[str, float]] = []
-    change, stopped, compliance = 1.0, False, float("nan")
+    change, compliance = 1.0, float("nan")
     analysed = opt.x_phys
-    while change > settings.tol and len(history) < settings.max_iter:
+
+    def still_solving(waited: float) -> None:  # a 3-D iteration can take seconds: say it is busy
+        if on_progress is not None:
+            message = f"iteration {len(history) + 1}: solving ({waited:.0f} s)"
+            elapsed = time.perf_counter() - start
+            on_progress(Progress(len(history), settings.max_iter, message, elapsed_s=elapsed))
+
+    while not stopped and change > settings.tol and len(history) < settings.max_iter:
         tick = time.perf_counter()
-        analysed = opt.x_phys
-        compliance, dc = opt.analyse()
+        try:  # a stop during a long solve keeps the design of the last finished iteration
+            compliance_now, dc = run_stoppable(opt.analyse, stop, still_solving)
+        except Stopped:
+            stopped = True
+            break
+        analysed, compliance = opt.x_phys, compliance_now
         change = opt.update(*opt.filtered_sensitivities(dc))
         history.append(
             {

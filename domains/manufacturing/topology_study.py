@@ -16,9 +16,11 @@ Example:
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 import warnings
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -27,6 +29,7 @@ import optuna
 import pandas as pd
 
 from domains.manufacturing.optimize import FINISHED, open_storage
+from domains.manufacturing.stoppable import Stopped, run_stoppable
 from domains.manufacturing.topology import TopologySettings, optimize_topology, standard_compliance
 from domains.manufacturing.topology_problems import builtin_problem
 from shared_models.exceptions import InputError
@@ -101,7 +104,11 @@ class TopologyStudyResult:
         return self.trials[self.trials["pareto"]].sort_values("volume_fraction")
 
 
-def _objective(spec: TopologyStudySpec):
+def _objective(
+    spec: TopologyStudySpec,
+    on_status: Callable[[optuna.Trial, Progress], None] | None = None,
+    stop: threading.Event | None = None,
+):
     problem = builtin_problem(spec.problem, spec.nelx, spec.nely, spec.nelz)
 
     def objective(trial: optuna.Trial) -> tuple[float, float]:
@@ -113,8 +120,14 @@ def _objective(spec: TopologyStudySpec):
             max_iter=spec.max_iter,
             preview_every=0,
         )
-        result = optimize_topology(problem, settings)
-        compliance = standard_compliance(problem, result.density, REFERENCE_PENAL)
+        inner = None if on_status is None else (lambda progress: on_status(trial, progress))
+        result = optimize_topology(problem, settings, inner, stop)
+        if result.stopped:  # a half-grown design is no trial result: the trial is marked failed
+            trial.set_user_attr("error", "stopped by the user")
+            raise Stopped(f"trial {trial.number} stopped")
+        compliance = run_stoppable(
+            lambda: standard_compliance(problem, result.density, REFERENCE_PENAL), stop
+        )
         trial.set_user_attr(
             METRICS_ATTR,
             {
@@ -171,8 +184,10 @@ def tune_topology(
         n_trials: Target number of finished trials in the whole study (all workers).
         storage: Storage URL (see `optimize.open_storage`) or an opened storage.
         study_name: Study name in that storage.
-        on_progress: Called after every trial; returning False stops.
-        stop: Set to stop after the running trial.
+        on_progress: Called after every trial (a point of the front), and with status lines while
+            a trial iterates; returning False stops.
+        stop: Set to stop at once: the running trial is abandoned (marked failed), the finished
+            ones are kept.
         seed_offset: Added to the spec's seed (workers use distinct offsets).
 
     Raises:
@@ -188,9 +203,17 @@ def tune_topology(
         warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
         optuna.storages.fail_stale_trials(study)
     start = time.perf_counter()
+    finished = [len(study.get_trials(deepcopy=False, states=FINISHED))]
+
+    def on_status(trial: optuna.Trial, inner: Progress) -> None:
+        """A trial's own iterations, as status lines (they are no points of the study's curve)."""
+        if on_progress is not None:
+            message = f"trial {trial.number}: {inner.message}"
+            on_progress(Progress(finished[0], n_trials, message, elapsed_s=time.perf_counter() - start))
 
     def after_trial(study: optuna.Study, trial: optuna.trial.FrozenTrial) -> None:
         done = len(study.get_trials(deepcopy=False, states=FINISHED))
+        finished[0] = done
         values = trial.values or [float("nan"), float("nan")]
         progress = Progress(
             step=done,
@@ -205,13 +228,15 @@ def tune_topology(
     done = len(study.get_trials(deepcopy=False, states=FINISHED))
     if done < n_trials and not (stop is not None and stop.is_set()):
         optuna.logging.set_verbosity(optuna.logging.WARNING)
-        study.optimize(
-            _objective(spec),
-            n_trials=n_trials - done,
-            callbacks=[after_trial],
-            catch=(),
-            gc_after_trial=False,
-        )
+        # a stop abandons the running trial; the finished ones are in the study
+        with contextlib.suppress(Stopped):
+            study.optimize(
+                _objective(spec, on_status, stop),
+                n_trials=n_trials - done,
+                callbacks=[after_trial],
+                catch=(),
+                gc_after_trial=False,
+            )
     return load_topology_study(rdb, study_name)
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
@@ -17,14 +19,21 @@ from domains.manufacturing.topology_problems import (
     builtin_problem,
     problem_from_rows,
 )
-from domains.manufacturing.topology_study import TopologyStudySpec
+from domains.manufacturing.topology_study import TopologyStudyResult, TopologyStudySpec
 from suite.components.charts import style_training_curves
 from suite.components.topology_handoff import render_send_button
-from suite.jobs import BackgroundJob
+from suite.jobs import JobView
 from suite.runners.topology import PartSettings, TopologyOutcome, density_png
 from suite.workspace import Workspace
 
-__all__ = ["render_job", "render_outcome", "render_settings", "render_study", "render_study_settings"]
+__all__ = [
+    "render_job_details",
+    "render_outcome",
+    "render_settings",
+    "render_study",
+    "render_study_details",
+    "render_study_settings",
+]
 
 PROBLEM_LABELS = {
     "mbb": "MBB half-beam (the paper's benchmark)",
@@ -123,20 +132,43 @@ def _history_figure(history: list[dict[str, float]]) -> go.Figure:
     return style_training_curves(figure, "Compliance per iteration", height=240)
 
 
-def render_job(page_id: str, job: BackgroundJob) -> None:
-    """Live view: progress, the latest density image, the compliance curve and Stop."""
-    snapshot = job.snapshot()
-    progress = snapshot.progress
-    st.progress(
-        progress.fraction or 0.0 if progress else 0.0,
-        text=f"{progress.message if progress else 'assembling the model'} · {snapshot.elapsed_s:.0f}s",
-    )
-    if st.button("Stop", key=f"{page_id}.stop", icon=":material/stop:"):
-        job.request_stop()
-    if snapshot.preview is not None:
-        st.image(snapshot.preview, caption="Density (black = material), live", width="stretch", clamp=True)
-    if len(snapshot.history) > 1:
-        st.plotly_chart(_history_figure(snapshot.history), key=f"{page_id}.live_curve")
+def render_job_details(page_id: str) -> Callable[[JobView], None]:
+    """Under the live progress bar of an optimisation: the latest density image and compliance curve."""
+
+    def details(view: JobView) -> None:
+        if view.preview is not None:
+            st.image(view.preview, caption="Density (black = material), live", width="stretch", clamp=True)
+        history = [h for h in view.history if "compliance" in h]
+        if len(history) > 1:
+            st.plotly_chart(_history_figure(history), key=f"{page_id}.live_curve")
+
+    return details
+
+
+def render_study_details(page_id: str) -> Callable[[JobView], None]:
+    """Under the live progress bar of a study: the trials finished so far."""
+
+    def details(view: JobView) -> None:
+        points = [h for h in view.history if "volume_fraction" in h]
+        if points:
+            figure = go.Figure(
+                go.Scatter(
+                    x=[h["volume_fraction"] for h in points],
+                    y=[h["compliance"] for h in points],
+                    mode="markers",
+                    name="trial",
+                )
+            )
+            figure.update_layout(
+                height=260,
+                margin={"l": 10, "r": 10, "t": 30, "b": 10},
+                xaxis_title="volume fraction (mass)",
+                yaxis_title="compliance (p = 3)",
+                title=f"{len(points)} trials so far",
+            )
+            st.plotly_chart(figure, key=f"{page_id}.live_front")
+
+    return details
 
 
 def _mass(kg: object) -> str:
@@ -254,23 +286,11 @@ def render_study_settings(page_id: str, problem: Problem) -> tuple[TopologyStudy
     return spec, int(trials)
 
 
-def render_study(page_id: str, job: BackgroundJob) -> bool:
-    """A running study's progress (returns True: the page should poll), or its front and trials."""
-    snapshot = job.snapshot()
-    if snapshot.status == "running":
-        progress = snapshot.progress
-        st.progress(
-            progress.fraction or 0.0 if progress else 0.0, text=progress.message if progress else "starting"
-        )
-        if st.button("Stop study", key=f"{page_id}.study_stop", icon=":material/stop:"):
-            job.request_stop()
-        return True
-    if snapshot.status == "failed":
-        st.error(f"The study failed: {snapshot.error}", icon=":material/error:")
-        return False
-    if job.result is None:
-        return False
-    run_id, result = job.result
+def render_study(page_id: str, run_id: int, result: TopologyStudyResult) -> None:
+    """A study's front (mass vs compliance), its Pareto designs and the trials as CSV."""
+    if result.trials.empty:
+        st.info(f"Study {result.study_name!r} (run {run_id}) has no finished trial.")
+        return
     trials = result.trials
     figure = go.Figure()
     for on_front, name in ((False, "trial"), (True, "Pareto front")):
@@ -302,4 +322,3 @@ def render_study(page_id: str, job: BackgroundJob) -> bool:
         key=f"{page_id}.dl_trials",
         on_click="ignore",
     )
-    return False

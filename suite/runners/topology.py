@@ -18,14 +18,16 @@ import trimesh
 
 from domains.manufacturing.export import export_mesh
 from domains.manufacturing.materials import get_material
+from domains.manufacturing.optimize import redact_url
+from domains.manufacturing.stoppable import Stopped, run_stoppable
 from domains.manufacturing.topology import TopologyResult, TopologySettings, density_image, optimize_topology
 from domains.manufacturing.topology_part import DesignCheck, check_design, design_mesh
 from domains.manufacturing.topology_problems import Problem
 from domains.manufacturing.topology_study import TopologyStudyResult, TopologyStudySpec, tune_topology
 from shared_models.exceptions import InputError, SuiteError
 from shared_models.images import to_png
-from shared_models.progress import ProgressCallback
-from suite.workspace import Run, Workspace
+from shared_models.progress import Progress, ProgressCallback
+from suite.workspace import Run, RunCancelled, Workspace
 
 __all__ = [
     "CAPABILITY",
@@ -111,11 +113,13 @@ def optimize_and_record(
     part: PartSettings | None = None,
     on_progress: ProgressCallback | None = None,
     stop: threading.Event | None = None,
-) -> TopologyOutcome:
+) -> TopologyOutcome | None:
     """Optimise a problem as a workspace run, then mesh the design, check it and save every file.
 
     Inputs are validated before the run opens, so a bad problem records nothing. A stopped
-    optimisation still meshes and saves its design and ends as cancelled.
+    optimisation still meshes and saves its design (the FE check, seconds on a 3-D part, is left
+    to "Send to Part Design") and ends as cancelled; stopped before its first iteration finished,
+    it keeps nothing and returns None.
     """
     part = (part or PartSettings()).validate()
     settings.validate()
@@ -126,12 +130,17 @@ def optimize_and_record(
         "settings": {**asdict(settings), "rmin": settings.radius(problem)},
         "part": asdict(part),
     }
+    outcome: TopologyOutcome | None = None
     with workspace.start_run(CAPABILITY, params) as run:
         result = optimize_topology(problem, settings, on_progress, stop)
+        if result.iterations == 0:
+            raise RunCancelled("stopped before the first iteration finished; nothing to keep")
         metrics: dict[str, float | int | str | bool | None] = {**result.summary(), "solver": result.solver}
         _save_design(run, result)
         mesh, check, note = None, None, ""
         try:
+            if on_progress is not None:
+                on_progress(Progress(result.iterations, result.iterations, "meshing the part"))
             mesh = design_mesh(result, part.element_size_mm, part.thickness_mm)
             _save_mesh(run, mesh)
             metrics.update(
@@ -139,17 +148,33 @@ def optimize_and_record(
                 part_mass_kg=round(float(mesh.volume) * 1e-9 * material.density, 6),
                 watertight=bool(mesh.is_watertight),
             )
-            check = check_design(result, material, part.load_n, part.element_size_mm, part.thickness_mm)
-            metrics.update({f"fe_{k}": v for k, v in check.as_dict().items() if k != "material"})
+            if result.stopped:
+                note = "part not checked: stopped early (send it to Part Design to check it)"
+                metrics["part_note"] = note
+            else:
+                if on_progress is not None:
+                    message = "checking stress and deflection with the FE core"
+                    on_progress(Progress(result.iterations, result.iterations, message))
+                check = run_stoppable(
+                    lambda: check_design(
+                        result, material, part.load_n, part.element_size_mm, part.thickness_mm
+                    ),
+                    stop,
+                )
+                metrics.update({f"fe_{k}": v for k, v in check.as_dict().items() if k != "material"})
+        except Stopped:  # a stop during the check: the optimised design and its part are complete
+            note = "part not checked: stopped during the check (send it to Part Design to check it)"
+            metrics["part_note"] = note
         except SuiteError as exc:  # a design too thin to mesh or to carry its load is still a result
             note = f"part not checked: {exc}"
             metrics["part_note"] = note
         run.log_metrics(metrics)
-        if result.stopped:
+        outcome = TopologyOutcome(run.id, result, mesh, check, metrics, note)
+        if result.stopped or (stop is not None and stop.is_set()):
             run.finish(
                 "cancelled", error=f"stopped at iteration {result.iterations}; the design so far was saved"
             )
-    return TopologyOutcome(run.id, result, mesh, check, metrics, note)
+    return outcome
 
 
 def load_design(workspace: Workspace, run_id: int) -> TopologyResult:
@@ -227,7 +252,12 @@ def study_and_record(
     storage = storage or default_study_storage(workspace)
     if spec is not None:
         spec.validate()
-    params = {"study": study_name, "trials": n_trials, "spec": spec.to_dict() if spec else None}
+    params = {
+        "study": study_name,
+        "trials": n_trials,
+        "spec": spec.to_dict() if spec else None,
+        "storage": redact_url(storage),
+    }
     with workspace.start_run(STUDY_CAPABILITY, params) as run:
         result = tune_topology(spec, n_trials, storage, study_name, on_progress, stop, seed_offset)
         run.save_bytes("trials.csv", result.trials.to_csv(index=False).encode())

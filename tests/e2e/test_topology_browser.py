@@ -6,7 +6,7 @@ from pathlib import Path
 
 from playwright.sync_api import Page, expect
 
-from tests.e2e.conftest import StreamlitServer, open_from_menu, screenshot
+from tests.e2e.conftest import StreamlitServer, open_from_menu, press_and_time, record_latency, screenshot
 
 RUN_TIMEOUT_MS = 180_000
 
@@ -56,3 +56,23 @@ def test_topology_grows_an_mbb_beam_and_downloads_the_part(
     checked = panel.get_by_test_id("stMetric").filter(has_text="Safety factor")
     expect(checked).to_be_visible(timeout=RUN_TIMEOUT_MS)
     expect(panel.get_by_text(re.compile(r"S355.*N per load case"))).to_be_visible(timeout=30_000)
+
+
+def test_topology_job_survives_a_reload_and_stops(page: Page, streamlit_server: StreamlitServer) -> None:
+    """A 300 x 100 beam (the default 60 x 20 one ends in about 2 s, before a reload could find it):
+    progress at once, a reload finds the job, Stop keeps the design so far."""
+    open_from_menu(page, streamlit_server, "Topology")
+    expect(page.get_by_role("heading", name="Topology optimisation")).to_be_visible(timeout=60_000)
+    _set_number(page, "Elements x", 300)
+    _set_number(page, "Elements y", 100)
+    _set_number(page, "Max iterations", 1000)
+    progress = page.get_by_test_id("stProgress")
+    record_latency("topology: progress after Run", press_and_time(page, "Run", progress))
+    expect(page.get_by_text(re.compile(r"iteration \d+: compliance"))).to_be_visible(timeout=120_000)
+    page.reload()  # the job is not tied to the browser session
+    expect(page.get_by_role("button", name="Stop")).to_be_visible(timeout=60_000)
+    expect(page.get_by_role("button", name="Run", exact=True)).to_be_disabled()
+    stopped = page.get_by_text("The optimisation was stopped")
+    record_latency("topology: cancelled after Stop", press_and_time(page, "Stop", stopped))
+    expect(page.get_by_text("The design so far was meshed and saved.")).to_be_visible(timeout=60_000)
+    expect(page.get_by_role("button", name="Run", exact=True)).to_be_enabled()

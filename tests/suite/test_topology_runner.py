@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import json
+import threading
 from pathlib import Path
 
 import pytest
 import trimesh
 
+from domains.manufacturing.topology import TopologySettings
+from domains.manufacturing.topology_problems import builtin_problem
+from shared_models.progress import Progress
 from suite.cli import main
+from suite.runners.topology import optimize_and_record
 from suite.workspace import Workspace
 
 
@@ -127,3 +132,30 @@ def test_check_topology_refuses_other_runs_and_bad_loads_without_recording(
     assert workspace.count_runs() == before
     err = capsys.readouterr().err
     assert "not a topology optimisation" in err and "must be positive" in err
+
+
+def test_a_stopped_optimisation_saves_its_design_and_part_but_skips_the_check(aigc_home: Path) -> None:
+    stop = threading.Event()
+
+    def on_progress(progress: Progress) -> None:
+        if progress.step >= 3:
+            stop.set()
+
+    workspace = Workspace.from_env()
+    problem = builtin_problem("mbb", 30, 10)
+    outcome = optimize_and_record(workspace, problem, TopologySettings(rmin=1.5), None, on_progress, stop)
+    assert outcome is not None and outcome.result.stopped and outcome.result.iterations == 3
+    assert outcome.check is None and "stopped early" in outcome.note and outcome.mesh is not None
+    record = workspace.get_run(outcome.run_id)
+    assert record.status == "cancelled" and "stopped at iteration 3" in record.error
+    assert {"density.csv", "part.stl", "problem.json"} <= set(record.artifacts)
+
+
+def test_a_stop_before_the_first_iteration_keeps_nothing(aigc_home: Path) -> None:
+    stop = threading.Event()
+    stop.set()
+    workspace = Workspace.from_env()
+    problem = builtin_problem("mbb", 30, 10)
+    assert optimize_and_record(workspace, problem, TopologySettings(rmin=1.5), None, None, stop) is None
+    record = workspace.list_runs(limit=1)[0]
+    assert record.status == "cancelled" and record.artifacts == []

@@ -138,6 +138,19 @@ def test_stop_keeps_the_design_so_far_and_previews_arrive() -> None:
     assert len(previews) == 2 and previews[0].shape == (10, 30)
 
 
+def test_a_stop_before_the_first_solve_keeps_the_starting_design() -> None:
+    stop = threading.Event()
+    messages: list[str] = []
+
+    def on_progress(progress) -> None:
+        messages.append(progress.message)
+        stop.set()  # at "assembling the model", before any solve
+
+    result = optimize_topology(builtin_problem("mbb", 30, 10), TopologySettings(rmin=1.5), on_progress, stop)
+    assert messages == ["assembling the model"]
+    assert result.stopped and result.iterations == 0 and not result.history
+
+
 def _problem(**changes) -> Problem:
     base = {
         "name": "t",

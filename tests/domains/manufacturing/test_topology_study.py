@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 import numpy as np
+import optuna
 import pytest
 
 from domains.manufacturing.topology import TopologySettings, optimize_topology, standard_compliance
@@ -48,3 +50,20 @@ def test_standard_compliance_matches_the_optimiser_at_the_same_penalty() -> None
     problem = builtin_problem("mbb", 20, 8)
     result = optimize_topology(problem, TopologySettings(rmin=1.5, max_iter=5, filter="sensitivity"))
     assert standard_compliance(problem, result.density, 3.0) == pytest.approx(result.compliance, rel=1e-9)
+
+
+def test_a_stop_abandons_the_running_trial_and_keeps_the_finished_ones(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'studies.db'}"
+    stop = threading.Event()
+    messages: list[str] = []
+
+    def on_progress(progress) -> None:
+        messages.append(progress.message)
+        if progress.message.startswith("trial 1: iteration 3"):  # inside the second trial
+            stop.set()
+
+    result = tune_topology(SPEC, 6, url, "stopped", on_progress, stop)
+    assert len(result.trials) == 1  # the half-grown second design is no result
+    assert messages[0] == "trial 0: assembling the model"
+    study = optuna.load_study(study_name="stopped", storage=url)
+    assert [t.state.name for t in study.trials] == ["COMPLETE", "FAIL"]
