@@ -4,11 +4,14 @@ A sparse factorisation of a 3-D model can take several seconds and cannot be int
 Python. `run_stoppable` runs such a call in a daemon thread (SuperLU, CHOLMOD and numpy release the
 GIL while they work) and returns its value, or raises `Stopped` as soon as ``stop`` is set, so the
 caller can keep what it finished before and end at once. The abandoned call runs on in the
-background until it finishes or the process exits; it must not write to anything the caller keeps.
+background; it must not write to anything the caller keeps. A job worker leaves with ``os._exit``
+and takes it along; a normal interpreter exit (the CLI) first waits for it, because freeing BLAS
+memory under a running solve crashes the interpreter.
 """
 
 from __future__ import annotations
 
+import atexit
 import threading
 import time
 from collections.abc import Callable
@@ -18,6 +21,18 @@ __all__ = ["Stopped", "run_stoppable"]
 
 T = TypeVar("T")
 POLL_S = 0.05
+
+
+_abandoned: list[threading.Thread] = []
+EXIT_WAIT_S = 120.0
+
+
+@atexit.register
+def _finish_abandoned() -> None:
+    """Let abandoned solves end before the interpreter frees the memory they work in."""
+    deadline = time.monotonic() + EXIT_WAIT_S
+    for thread in _abandoned:
+        thread.join(max(0.0, deadline - time.monotonic()))
 
 
 class Stopped(Exception):
@@ -58,10 +73,12 @@ def run_stoppable(
         finally:
             done.set()
 
-    threading.Thread(target=run, name="stoppable-solve", daemon=True).start()
+    thread = threading.Thread(target=run, name="stoppable-solve", daemon=True)
+    thread.start()
     start = last_report = time.monotonic()
     while not done.wait(POLL_S):
         if stop.is_set():
+            _abandoned.append(thread)
             raise Stopped("stopped during the call")
         now = time.monotonic()
         if on_wait is not None and now - last_report >= wait_report_s:
