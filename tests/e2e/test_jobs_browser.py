@@ -7,7 +7,7 @@ import time
 
 from playwright.sync_api import Browser, Page, expect
 
-from tests.e2e.conftest import StreamlitServer, open_from_menu, record_latency
+from tests.e2e.conftest import StreamlitServer, open_from_menu, record_latency, screenshot
 
 LOAD_TIMEOUT_MS = 60_000
 
@@ -28,6 +28,8 @@ def test_a_job_started_in_one_tab_is_stopped_from_home_in_another(
     )
     stop = other.locator("[class*='st-key-home-stop-']").get_by_role("button", name="Stop")
     expect(stop).to_be_visible()
+    other.wait_for_timeout(800)  # let the progress bar fill before the README screenshot
+    screenshot(other, "home_jobs")
     started = time.monotonic()
     stop.click()
     expect(page.get_by_text("The search was stopped")).to_be_visible(timeout=30_000)  # in the first tab
