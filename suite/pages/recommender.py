@@ -3,24 +3,27 @@ lists with reasons and personalised copy, and explore similar items."""
 
 from __future__ import annotations
 
-import time
-
 import streamlit as st
 
 from suite.components.feedback import user_errors
+from suite.components.live_job import (
+    current_job,
+    forget_job,
+    job_outcome_message,
+    job_panel,
+    remember_job,
+)
 from suite.components.recommender_views import (
     render_comparison,
-    render_job,
+    render_job_details,
     render_recommend,
     render_settings,
     render_similar,
 )
-from suite.jobs import BackgroundJob
-from suite.resources import get_workspace, open_recs_bundle
-from suite.runners.recommend import list_recs_runs, metrics_table, train_and_record
+from suite.resources import get_jobs, get_workspace, open_recs_bundle
+from suite.runners.recommend import BUNDLE_ARTIFACT, list_recs_runs, metrics_table, train_job
 
 PAGE_ID = "recommender"
-POLL_SECONDS = 0.7
 state: dict = st.session_state.setdefault(PAGE_ID, {})
 
 st.title("Recommender")
@@ -31,29 +34,34 @@ st.caption(
 
 with user_errors():
     workspace = get_workspace()
+jobs = get_jobs()
+job = current_job(PAGE_ID, jobs)
+view = job.snapshot() if job is not None else None
+busy = view is not None and view.active
 
 settings, outcome = st.columns([1, 2], gap="large")
 with settings:
-    loader, spec = render_settings(PAGE_ID)
-    job: BackgroundJob | None = state.get("job")
-    busy = job is not None and job.running
-    ready = loader is not None and spec is not None
+    upload, spec = render_settings(PAGE_ID)
     if st.button(
         "Train and compare",
         type="primary",
         key=f"{PAGE_ID}.train",
-        disabled=busy or not ready,
+        disabled=busy or spec is None,
         width="stretch",
     ):
-        with user_errors():
-            data = loader()  # type: ignore[misc]  # checked (and cached) before the job starts
-            run_spec = spec
-            state["job"] = BackgroundJob(
-                lambda on_progress, stop: train_and_record(workspace, data, run_spec, on_progress, stop),
-                name=f"{PAGE_ID}-train",
-            ).start()
-            state.pop("opened", None)
-            st.rerun()
+        data_name = "the MovieLens demo" if upload is None else upload.name
+        job = jobs.submit(
+            PAGE_ID,
+            "train",
+            train_job,
+            workspace,
+            spec,
+            upload,
+            title=f"{len(spec.models)} models on {data_name}",
+        )
+        remember_job(PAGE_ID, job)
+        state.pop("opened", None)
+        st.rerun()
     st.divider()
     earlier = list_recs_runs(workspace)
     if earlier:
@@ -65,28 +73,31 @@ with settings:
         )
         if st.button("Open", key=f"{PAGE_ID}.open", disabled=busy):
             state["opened"] = choice.id
-            state.pop("job", None)
+            forget_job(PAGE_ID)
             st.rerun()
 
 with outcome:
-    job = state.get("job")
-    if job is not None and job.running:
-        render_job(PAGE_ID, job)
-        time.sleep(POLL_SECONDS)
-        st.rerun()
-    run_id = None
-    if job is not None:
-        snapshot = job.snapshot()
-        if snapshot.status == "failed":
-            st.error(f"Training failed: {snapshot.error}", icon=":material/error:")
-        elif job.result is not None:
-            run_id = job.result.run_id
-            if snapshot.status == "cancelled":
-                st.warning("Stopped early: what finished was scored and saved.", icon=":material/pause:")
-    run_id = run_id or state.get("opened")
-    if run_id is None:
-        st.info("Pick data and models, then press **Train and compare**. The defaults take under a minute.")
+    if job is not None and view is not None and view.active:
+        job_panel(PAGE_ID, job, render_job_details)
         st.stop()
+    run_id = state.get("opened")
+    if job is not None and view is not None:
+        job_outcome_message(view, "Training")
+        if view.status == "failed":
+            st.stop()
+        result = job.result  # None after an app restart: the run on disk has everything
+        run_id = result.run_id if result is not None else view.run_id
+    if run_id is None:
+        if view is None:
+            st.info("Pick data and models, then press **Train and compare**.")
+        st.stop()
+    with user_errors():
+        saved = BUNDLE_ARTIFACT in workspace.get_run(run_id).artifacts
+    if not saved:
+        st.info(f"Run {run_id} was stopped before any model finished; nothing was kept.")
+        st.stop()
+    if view is not None and view.status == "cancelled":
+        st.caption("The models finished before the stop were scored and saved; the one in training was not.")
     with user_errors():
         render_comparison(PAGE_ID, run_id, metrics_table(workspace, run_id))
         bundle = open_recs_bundle(str(workspace.root), run_id)

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 
 import pytest
@@ -10,8 +11,11 @@ from domains.services.recommend import MODELS
 from suite.cli import main
 from suite.commands.recs import MODEL_NAMES
 from suite.components import recommender_views
+from suite.jobs import JobStore
+from suite.runners.recommend import open_bundle
 from suite.workspace import Workspace
 from tests.domains.services.recs_data import ScriptedLM, clustered_frame
+from tests.suite.conftest import APP_FILE, run_until_jobs_end
 
 PAGE = "pages/recommender.py"
 TRAIN_TIMEOUT_S = 180  # demo data, two models, both fitted twice, on 2 shared cores
@@ -37,7 +41,7 @@ def test_page_trains_compares_and_recommends_with_reasons(
     assert any("Train and compare" in i.value for i in app.info)
     app.multiselect(key="recommender.models").set_value(["popularity", "ease"])
     app.button(key="recommender.train").click()
-    app.run(timeout=TRAIN_TIMEOUT_S)  # polls (st.rerun) until the job has finished
+    run_until_jobs_end(app, TRAIN_TIMEOUT_S)
     assert not app.exception, app.exception
     assert [s.value for s in app.subheader] == ["Run 1: model comparison"]
     table = _frame(app, "recall@20").set_index("model")
@@ -130,3 +134,35 @@ def test_cli_trains_then_recommends_from_the_saved_run(
     bad.write_text("user,item\n1,2\n1,2\n")
     assert main(["recs", "train", str(bad)]) == 2
     assert "duplicate (user, item) pairs" in capsys.readouterr().err
+
+
+def _wait_for_message(home: Path, text: str, timeout: float) -> None:
+    """Wait until the running job reports ``text`` (progress reaches the job table twice a second)."""
+    store = JobStore(Workspace(home))
+    deadline = time.monotonic() + timeout
+    while not any(text in job.message for job in store.list(statuses=["running"])):
+        assert time.monotonic() < deadline, f"no job said {text!r} within {timeout} s"
+        time.sleep(0.2)
+
+
+def test_a_reloaded_page_finds_the_training_and_a_stop_keeps_the_finished_models(
+    app: AppTest, aigc_home: Path
+) -> None:
+    app.switch_page(PAGE).run()
+    app.multiselect(key="recommender.models").set_value(["popularity", "item-knn", "mult-vae"])
+    app.button(key="recommender.train").click().run()
+    assert app.button(key="recommender.train").disabled  # one training at a time per page
+    _wait_for_message(aigc_home, "Mult-VAE", TRAIN_TIMEOUT_S)  # the first two models are done
+    reloaded = AppTest.from_file(APP_FILE, default_timeout=60).switch_page(PAGE).run()  # a new session
+    assert not reloaded.exception, reloaded.exception
+    assert reloaded.button(key="recommender.train").disabled
+    reloaded.button(key="recommender.stop").click().run()
+    run_until_jobs_end(reloaded, TRAIN_TIMEOUT_S)
+    assert not reloaded.exception, reloaded.exception
+    assert any("Training was stopped" in w.value for w in reloaded.warning), reloaded.warning
+    assert [s.value for s in reloaded.subheader] == ["Run 1: model comparison"]
+    assert set(_frame(reloaded, "recall@20")["model"]) == {"Popularity", "Item-kNN"}
+    assert len(_frame(reloaded, "because you liked")) == 10  # the kept models serve at once
+    record = Workspace(aigc_home).get_run(1)
+    assert record.status == "cancelled" and record.job_id is not None
+    assert set(open_bundle(Workspace(aigc_home), 1).models) == {"popularity", "item-knn"}

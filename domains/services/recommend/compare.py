@@ -113,7 +113,7 @@ class Comparison:
             }
             for s in self.scores
         ]
-        return pd.DataFrame(rows)
+        return pd.DataFrame(rows, columns=None if rows else ["model", "protocol", "train_s", "latency_ms"])
 
 
 def _latency_ms(model: Recommender, users: np.ndarray) -> float:
@@ -168,13 +168,17 @@ def compare_models(
     on_progress: ProgressCallback | None = None,
     stop: threading.Event | None = None,
 ) -> Comparison:
-    """Score every model under every protocol, then fit them on all the data for serving.
+    """Score every model under every protocol and fit it on all the data for serving, model by model.
+
+    A stop keeps what finished: the scores and serving models of the models done before it, and of
+    the model it interrupted only the scores completed earlier (a half-trained model is neither scored
+    nor served). The item-kNN that explains recommendations is fitted first.
 
     Args:
         data: The interactions (and item metadata for content models).
         spec: Models, protocols, hyper-parameters and seed.
         on_progress: Reports per stage, with the model's own progress inside; False stops.
-        stop: Set to stop after the current stage; finished stages are kept.
+        stop: Set to stop; the current stage is dropped, finished stages are kept.
 
     Returns:
         A `Comparison` (``stopped`` tells whether it ended early).
@@ -206,31 +210,45 @@ def compare_models(
     def halted() -> bool:
         return cancelled.is_set() or (stop is not None and stop.is_set())
 
-    scores: list[ModelScore] = []
-    for protocol in spec.protocols:
-        for name in spec.models:
-            if halted():
-                break
-            label = f"{'held-out users' if protocol == 'strong' else 'random 8:1:1'}: {MODELS[name].label}"
-            forward(label)(Progress(0, 1, "fitting"))
-            scores.append(
-                evaluate_model(
-                    spec.build(name), data, protocol, spec.seed, spec.use_validation, forward(label)
-                )
-            )
-            done += 1
-    models: dict[str, Recommender] = {}
+    def stage(label: str) -> Callable[[Progress], bool]:
+        report = forward(label)
+        report(Progress(0, 1, "fitting"))
+        return report
+
+    forward("preparing the data")(Progress(0, 1))
+    texts = data.item_texts() if data.has_text else None
     explainer = None
     if spec.fit_full:
-        texts = data.item_texts() if data.has_text else None
-        for name in spec.models:
+        # first: every served list needs reasons, and nothing slow may be left for after a stop
+        stage("all data: item-kNN for the reasons")
+        explainer = ItemKNN().fit(data.matrix)
+        done += 1
+    scores: list[ModelScore] = []
+    models: dict[str, Recommender] = {}
+    for name in spec.models:  # model by model, so a stop keeps every model finished before it
+        for protocol in spec.protocols:
             if halted():
                 break
-            label = f"all data: {MODELS[name].label}"
-            forward(label)(Progress(0, 1, "fitting"))
-            models[name] = spec.build(name).fit(
-                data.matrix, texts if MODELS[name].needs_text else None, forward(label), None
-            )
+            kind = "held-out users" if protocol == "strong" else "random 8:1:1"
+            report = stage(f"{kind}: {MODELS[name].label}")
+            score = evaluate_model(spec.build(name), data, protocol, spec.seed, spec.use_validation, report)
+            if halted():  # the stop came during the fit: a half-trained model's score is not kept
+                break
+            scores.append(score)
             done += 1
-        explainer = ItemKNN().fit(data.matrix)  # cheap, and every served list needs reasons
+        if spec.fit_full and not halted():
+            report = stage(f"all data: {MODELS[name].label}")
+            model = spec.build(name)
+            if (
+                explainer is not None
+                and name == ItemKNN.name
+                and model.get_params() == explainer.get_params()
+            ):
+                model = explainer  # the same fit: do not repeat it
+            else:
+                model.fit(data.matrix, texts if MODELS[name].needs_text else None, report, None)
+            if not halted():  # nor is a half-trained model served
+                models[name] = model
+            done += 1
+    scores.sort(key=lambda s: spec.protocols.index(s.protocol))  # the table groups by protocol
     return Comparison(scores, models, explainer, data, stopped=halted())
