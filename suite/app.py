@@ -10,6 +10,7 @@ import streamlit as st
 
 from shared_models import __version__
 from suite.capabilities import CAPABILITIES, SECTIONS
+from suite.components.navigation import home_page, page_of
 from suite.workspace import default_root
 
 APP_TITLE = "AIGC Industry Suite"
@@ -17,15 +18,9 @@ APP_TITLE = "AIGC Industry Suite"
 
 def build_navigation() -> dict[str, list[st.Page]]:
     """Menu sections in a fixed order; a section appears only when it has a working page."""
-    menu: dict[str, list[st.Page]] = {
-        "": [st.Page("pages/home.py", title="Home", icon=":material/home:", url_path="home", default=True)]
-    }
+    menu: dict[str, list[st.Page]] = {"": [home_page()]}
     for section in SECTIONS:
-        pages = [
-            st.Page(str(c.page_path), title=c.title, icon=c.icon, url_path=c.id)
-            for c in CAPABILITIES
-            if c.section == section
-        ]
+        pages = [page_of(c) for c in CAPABILITIES if c.section == section]
         if pages:
             menu[section] = pages
     return menu

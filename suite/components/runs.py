@@ -12,6 +12,7 @@ import pandas as pd
 import streamlit as st
 
 from suite.capabilities import for_run
+from suite.components.navigation import page_of
 from suite.jobs import JobService
 from suite.workspace import RunRecord, Workspace
 
@@ -131,7 +132,7 @@ def render_run_detail(workspace: Workspace, record: RunRecord, jobs: JobService,
             {"job": str(record.job_id)} if record.job_id is not None and record.status == "running" else None
         )
         st.page_link(
-            str(capability.page_path),
+            page_of(capability),
             label=f"Open {capability.title}",
             icon=capability.icon,
             query_params=query,

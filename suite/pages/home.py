@@ -7,6 +7,7 @@ import streamlit as st
 from suite.capabilities import CAPABILITIES, SECTIONS, by_id
 from suite.components.feedback import user_errors
 from suite.components.live_job import job_status_text
+from suite.components.navigation import page_of
 from suite.components.runs import render_run_detail, render_runs_table
 from suite.resources import get_jobs, get_workspace
 
@@ -51,7 +52,7 @@ for section in SECTIONS:
     st.markdown(f"**{section}**")
     for column, capability in zip(st.columns(3), entries, strict=False):
         with column.container(border=True):
-            st.page_link(str(capability.page_path), label=capability.title, icon=capability.icon)
+            st.page_link(page_of(capability), label=capability.title, icon=capability.icon)
             st.caption(capability.summary)
 
 with user_errors():
@@ -76,7 +77,7 @@ def render_jobs() -> None:
             text.progress(fraction, text=f"**{name}** · {record.title} · {job_status_text(view)}")
             if capability is not None:
                 open_link.page_link(
-                    str(capability.page_path),
+                    page_of(capability),
                     label="Open",
                     icon=":material/open_in_new:",
                     query_params={"job": str(record.id)},
