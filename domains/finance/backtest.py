@@ -186,7 +186,9 @@ def rolling_forecasts(
         else:
             model.refresh(history)
         forecasts[i] = model.var_es(level, 1)
-        if (i + 1) % 50 == 0 or i + 1 == days:
+        # reported every 50 days, but a stop is read every day (a generative model's day is slow)
+        asked = stop is not None and stop.is_set()
+        if asked or (i + 1) % 50 == 0 or i + 1 == days:
             report = Progress(i + 1, days, f"backtesting {model.name}", elapsed_s=time.perf_counter() - begun)
             if should_stop(report, on_progress, stop):
                 forecasts = forecasts[: i + 1]

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import io
 import math
+import threading
 from dataclasses import dataclass
 
 import numpy as np
@@ -30,6 +31,7 @@ from sklearn.metrics import brier_score_loss, roc_auc_score, roc_curve
 from sklearn.model_selection import train_test_split
 
 from shared_models.exceptions import InputError, ResourceLimitError
+from shared_models.progress import Progress, ProgressCallback, should_stop
 
 __all__ = [
     "CreditData",
@@ -46,6 +48,7 @@ MAX_CSV_BYTES = 50_000_000
 MAX_COLUMNS = 200
 MIN_ROWS = 100
 MIN_PER_CLASS = 20
+BOOST_CHUNK = 20  # trees per warm-started fit: a stop waits for at most this many
 MISSING = "missing"
 OTHER = "other"
 
@@ -374,8 +377,45 @@ def _evaluate(name: str, split: str, bad: np.ndarray, p_bad: np.ndarray) -> dict
     }
 
 
-def fit_credit_models(frame: pd.DataFrame, spec: CreditSpec) -> CreditResult:
+def _fit_booster(
+    booster: HistGradientBoostingClassifier,
+    x: np.ndarray,
+    y: np.ndarray,
+    on_progress: ProgressCallback | None,
+    stop: threading.Event | None,
+) -> HistGradientBoostingClassifier | None:
+    """Fit ``BOOST_CHUNK`` trees at a time, so a stop lands within seconds; None when stopped.
+
+    A warm start adds trees to the same model and keeps the same validation split, so the result
+    equals one fit with all the trees (early stopping included).
+    """
+    total = booster.max_iter
+    booster.set_params(warm_start=True, max_iter=min(BOOST_CHUNK, total))
+    while True:
+        booster.fit(x, y)
+        if booster.n_iter_ < booster.max_iter or booster.max_iter >= total:  # stopped early, or all trees
+            return booster.set_params(warm_start=False, max_iter=total)
+        if should_stop(Progress(booster.n_iter_, total, "gradient boosting"), on_progress, stop):
+            return None
+        booster.set_params(max_iter=min(booster.max_iter + BOOST_CHUNK, total))
+
+
+def fit_credit_models(
+    frame: pd.DataFrame,
+    spec: CreditSpec,
+    on_progress: ProgressCallback | None = None,
+    stop: threading.Event | None = None,
+) -> CreditResult | None:
     """Fit the WoE scorecard and gradient boosting on a seeded stratified split and evaluate both.
+
+    Args:
+        frame: Applicants: the features and the target column.
+        spec: Target, features, binning and score scale.
+        on_progress: Reports each phase and the boosting trees; returning False stops.
+        stop: Set to stop; a half-fitted pair of models is of no use, so nothing is returned.
+
+    Returns:
+        The models and their evaluation; None when stopped before both were fitted.
 
     Raises:
         InputError: Bad target, too few rows or defaults, unknown feature columns.
@@ -395,10 +435,12 @@ def fit_credit_models(frame: pd.DataFrame, spec: CreditSpec) -> CreditResult:
     x_train, x_test, y_train, y_test = train_test_split(
         x, bad, test_size=spec.test_size, stratify=bad, random_state=spec.seed
     )
+    if should_stop(Progress(0, None, "binning and fitting the scorecard"), on_progress, stop):
+        return None
     binner = WoEBinner(spec.max_bins, spec.min_bin_share).fit(x_train, y_train)
     scorecard = LogisticRegression(max_iter=1000, C=1.0).fit(binner.transform(x_train).to_numpy(), y_train)
     b_train, b_test, categorical = _encode_for_boosting(x_train, x_test)
-    booster = HistGradientBoostingClassifier(
+    unfitted = HistGradientBoostingClassifier(
         max_iter=300,
         learning_rate=0.05,
         max_leaf_nodes=15,
@@ -408,7 +450,11 @@ def fit_credit_models(frame: pd.DataFrame, spec: CreditSpec) -> CreditResult:
         early_stopping=True,
         validation_fraction=0.2,
         random_state=spec.seed,
-    ).fit(b_train, y_train)
+    )
+    booster = _fit_booster(unfitted, b_train, y_train, on_progress, stop)
+    evaluating = Progress(0, None, "evaluating on held-out applicants")
+    if booster is None or should_stop(evaluating, on_progress, stop):
+        return None
     p_lr_train = scorecard.predict_proba(binner.transform(x_train).to_numpy())[:, 1]
     p_lr_test = scorecard.predict_proba(binner.transform(x_test).to_numpy())[:, 1]
     p_gb_train, p_gb_test = booster.predict_proba(b_train)[:, 1], booster.predict_proba(b_test)[:, 1]

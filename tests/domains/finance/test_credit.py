@@ -5,10 +5,14 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from sklearn.datasets import make_classification
+from sklearn.ensemble import HistGradientBoostingClassifier
 
 from domains.finance.credit import (
+    BOOST_CHUNK,
     CreditSpec,
     WoEBinner,
+    _fit_booster,
     fit_credit_models,
     ks_statistic,
     load_demo_credit,
@@ -54,6 +58,26 @@ def test_scorecard_is_reproducible(demo) -> None:  # type: ignore[no-untyped-def
     first, again = fit_credit_models(subset, spec), fit_credit_models(subset, spec)
     pd.testing.assert_frame_equal(again.points, first.points)
     pd.testing.assert_frame_equal(again.scored, first.scored)
+
+
+def test_boosting_in_chunks_equals_one_fit() -> None:
+    x, y = make_classification(600, 8, random_state=0)
+    params = {"max_iter": 90, "learning_rate": 0.05, "early_stopping": True, "random_state": 0}
+    one = HistGradientBoostingClassifier(**params).fit(x, y)
+    chunked = _fit_booster(HistGradientBoostingClassifier(**params), x, y, None, None)
+    assert chunked is not None and chunked.n_iter_ == one.n_iter_ > BOOST_CHUNK
+    np.testing.assert_array_equal(chunked.predict_proba(x), one.predict_proba(x))
+    assert chunked.get_params() == one.get_params()  # warm start and max_iter restored
+
+
+def test_a_stop_during_boosting_returns_nothing(demo) -> None:  # type: ignore[no-untyped-def]
+    spec = CreditSpec(target=demo.target, bad_value=demo.bad_value, seed=0)
+    messages: list[str] = []
+    stopped = fit_credit_models(
+        demo.frame, spec, on_progress=lambda p: messages.append(p.message) or p.message != "gradient boosting"
+    )
+    assert stopped is None
+    assert messages == ["binning and fitting the scorecard", "gradient boosting"]
 
 
 def test_unseen_categories_score_as_neutral(result, demo) -> None:  # type: ignore[no-untyped-def]
