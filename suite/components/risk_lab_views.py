@@ -13,15 +13,7 @@ from domains.finance.credit import CreditData, load_demo_credit, read_credit_csv
 from domains.finance.data import BUILTIN_ASSETS, PricePolicy, load_prices, read_price_csv
 from domains.finance.risk import MODEL_LABELS
 from suite.components.feedback import user_errors
-from suite.components.risk_charts import (
-    ZONE_COLOURS,
-    backtest_figure,
-    calibration_figure,
-    fan_figure,
-    roc_figure,
-    stress_figure,
-)
-from suite.jobs import BackgroundJob
+from suite.jobs import JobView
 from suite.runners.risk_lab import (
     BacktestOutcome,
     CreditOutcome,
@@ -30,13 +22,21 @@ from suite.runners.risk_lab import (
     StressOutcome,
     VarOutcome,
 )
+from suite.runners.risk_report import (
+    ZONE_COLOURS,
+    backtest_figure,
+    calibration_figure,
+    fan_figure,
+    roc_figure,
+    stress_figure,
+)
 from suite.workspace import Workspace
 
 __all__ = [
     "render_backtest",
     "render_credit",
     "render_downloads",
-    "render_job",
+    "render_job_details",
     "render_portfolio",
     "render_scenarios",
     "render_stress",
@@ -144,16 +144,11 @@ def render_downloads(page_id: str, workspace: Workspace, run_id: int, names: lis
         )
 
 
-def render_job(page_id: str, job: BackgroundJob, name: str) -> None:
-    snapshot = job.snapshot()
-    progress = snapshot.progress
-    fraction = progress.fraction if progress and progress.fraction is not None else 0.0
-    label = progress.message if progress else "starting"
-    if progress and progress.metrics:
-        label += " · " + ", ".join(f"{k} {v:.3f}" for k, v in progress.metrics.items())
-    st.progress(fraction, text=f"{label} · {snapshot.elapsed_s:.0f}s")
-    if st.button("Stop", key=f"{page_id}.stop.{name}", icon=":material/stop:"):
-        job.request_stop()
+def render_job_details(view: JobView) -> None:
+    """What runs, and its latest figures, under the live progress bar."""
+    progress = view.progress
+    figures = ", ".join(f"{k} {v:.3f}" for k, v in progress.metrics.items()) if progress else ""
+    st.caption(view.title + (f" · {figures}" if figures else ""))
 
 
 def render_var(page_id: str, workspace: Workspace, outcome: VarOutcome) -> None:
@@ -193,13 +188,21 @@ def render_backtest(page_id: str, workspace: Workspace, outcome: BacktestOutcome
 
 
 def render_scenarios(page_id: str, workspace: Workspace, outcome: ScenarioOutcome, value: float) -> None:
-    st.subheader(f"Run {outcome.run_id}: generative scenarios")
-    card = outcome.trained.card
+    st.subheader(f"Run {outcome.run_id}: generative scenarios" + (" (stopped)" if outcome.stopped else ""))
+    card = outcome.card
+    assert card is not None  # set from the trained model
     st.caption(
         f"Model: {card.training.get('steps')} steps in {card.training.get('seconds')} s; "
         "held-out loss per day "
         f"{card.metrics.get('heldout_loss_per_day', float('nan')):.3f}."
     )
+    if outcome.stopped:
+        st.info(
+            "The model as trained so far is saved in the run; the comparison with GARCH-t (stylised facts, "
+            "fan charts) was skipped. Train again to see it, and to use the model for VaR.",
+            icon=":material/pause:",
+        )
+        return
     st.plotly_chart(fan_figure(outcome.fans, value), key=f"{page_id}.fan")
     st.markdown("**Stylised facts: real vs generated vs GARCH-t**")
     st.dataframe(outcome.facts.set_index("fact").round(3), width="stretch", key=f"{page_id}.facts")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import time
+from collections.abc import Callable
 
 import streamlit as st
 
@@ -10,22 +10,34 @@ from domains.finance.credit import CreditSpec
 from domains.finance.risk import MODEL_LABELS, RISK_MODELS
 from domains.finance.scenarios import ScenarioSpec
 from suite.components.feedback import user_errors
+from suite.components.live_job import current_job, job_outcome_message, job_panel, remember_job
 from suite.components.risk_lab_views import (
     credit_source,
     render_backtest,
     render_credit,
-    render_job,
+    render_job_details,
     render_portfolio,
     render_scenarios,
     render_stress,
     render_var,
 )
-from suite.jobs import BackgroundJob
-from suite.resources import get_workspace
-from suite.runners.risk_lab import record_backtest, record_credit, record_scenarios, record_stress, record_var
+from suite.resources import get_jobs, get_workspace
+from suite.runners.risk_lab import (
+    ScenarioOutcome,
+    record_backtest,
+    record_credit,
+    record_stress,
+    scenarios_job,
+    var_job,
+)
 
 PAGE_ID = "risk-lab"
-POLL_SECONDS = 0.7
+WHAT = {
+    "var": "VaR and ES",
+    "backtest": "The backtest",
+    "scenarios": "Scenario training",
+    "credit": "Credit scoring",
+}
 state: dict = st.session_state.setdefault(PAGE_ID, {})
 
 st.title("Risk Lab")
@@ -36,29 +48,36 @@ st.caption(
 with user_errors():
     workspace = get_workspace()
 
+# One job at a time for the whole page (VaR, backtest, scenarios, credit); each tab keeps its last result.
+jobs = get_jobs()
+job = current_job(PAGE_ID, jobs)
+view = job.snapshot() if job is not None else None
+busy = view is not None and view.active
+with user_errors():
+    kind = jobs.store.get(job.id).kind if job is not None else None
+if job is not None and kind is not None and not busy and job.result is not None:
+    state[kind] = job.result
 
-def start_job(name: str, target) -> None:  # type: ignore[no-untyped-def]
-    state[name] = BackgroundJob(target, name=f"{PAGE_ID}-{name}").start()
+
+def submit(what: str, target: Callable[..., object], *args: object, title: str) -> None:
+    """Start one of the page's analyses as its job (the workspace goes first to every runner)."""
+    remember_job(PAGE_ID, jobs.submit(PAGE_ID, what, target, workspace, *args, title=title))
     st.rerun()
-
-
-def job_panel(name: str, render) -> None:  # type: ignore[no-untyped-def]
-    """Progress and Stop while the job runs, then its result (or its error)."""
-    job: BackgroundJob | None = state.get(name)
-    if job is None:
-        return
-    if job.running:
-        render_job(PAGE_ID, job, name)
-        return
-    snapshot = job.snapshot()
-    if snapshot.status == "failed":
-        st.error(f"The {name} failed: {snapshot.error}", icon=":material/error:")
-    elif job.result is not None:
-        render(job.result)
 
 
 with st.expander("Portfolio", expanded=True):
     portfolio = render_portfolio(PAGE_ID)
+
+if job is not None and view is not None and kind is not None:
+    if view.active:
+        job_panel(PAGE_ID, job, render_job_details)
+    else:
+        job_outcome_message(view, WHAT.get(kind, "The analysis"))
+        if view.status == "done" and job.result is None and view.run_id is not None:
+            st.info(
+                f"Recorded as run {view.run_id}; open it from Home for its files.",
+                icon=":material/folder_open:",
+            )
 
 var_tab, backtest_tab, scenario_tab, stress_tab, credit_tab = st.tabs(
     ["VaR / ES", "Backtest", "Scenarios", "Stress tests", "Credit"]
@@ -78,25 +97,26 @@ with var_tab:
     window = right.number_input("Estimation window (days)", 250, 5000, 1000, 50, key=f"{PAGE_ID}.window")
     horizons = st.multiselect("Horizons (days)", [1, 5, 10, 20], default=[1, 10], key=f"{PAGE_ID}.horizons")
     scenario = state.get("scenarios")
+    usable = (
+        isinstance(scenario, ScenarioOutcome)
+        and not scenario.stopped
+        and portfolio is not None
+        and scenario.assets == portfolio.data.assets
+    )
     use_generative = st.checkbox(
         "Add the generative model (train it in the Scenarios tab first)",
         key=f"{PAGE_ID}.use_gen",
-        disabled=not (
-            scenario
-            and scenario.result
-            and portfolio
-            and scenario.result.trained.model.assets == portfolio.data.assets
-        ),
+        disabled=not usable,
     )
     if st.button(
         "Compute VaR and ES",
         type="primary",
         key=f"{PAGE_ID}.var_go",
-        disabled=portfolio is None or not models or not levels or not horizons,
+        disabled=busy or portfolio is None or not models or not levels or not horizons,
     ):
-        with user_errors(), st.spinner("Estimating…"):
-            trained = scenario.result.trained if use_generative else None
-            state["var"] = record_var(workspace, portfolio, models, levels, horizons, int(window), trained)
+        scenario_run = scenario.run_id if usable and use_generative else None
+        chosen = (portfolio, list(models), list(levels), list(horizons), int(window), scenario_run)
+        submit("var", var_job, *chosen, title=f"VaR and ES: {len(models) + bool(scenario_run)} models")
     if "var" in state:
         render_var(PAGE_ID, workspace, state["var"])
 
@@ -120,44 +140,35 @@ with backtest_tab:
         key=f"{PAGE_ID}.bt_refit",
         help="Volatility states update daily; model parameters (GARCH, Student-t) are re-fitted this often.",
     )
-    busy = "backtest" in state and state["backtest"].running
     if st.button(
         "Run backtest",
         type="primary",
         key=f"{PAGE_ID}.bt_go",
         disabled=portfolio is None or busy or not bt_models,
     ):
-        chosen = (portfolio, list(bt_models), float(bt_level), int(bt_window), int(refit))
-        start_job(
+        chosen_bt = (portfolio, list(bt_models), float(bt_level), int(bt_window), int(refit))
+        submit(
             "backtest",
-            lambda on_progress, stop: record_backtest(workspace, *chosen, on_progress=on_progress, stop=stop),
+            record_backtest,
+            *chosen_bt,
+            title=f"Backtest: {len(bt_models)} models at {bt_level:.1%}",
         )
-    job_panel("backtest", lambda outcome: render_backtest(PAGE_ID, workspace, outcome))
+    if "backtest" in state:
+        render_backtest(PAGE_ID, workspace, state["backtest"])
 
 with scenario_tab:
     left, mid, right = st.columns(3)
     seconds = left.slider("Training time (seconds)", 5, 600, 60, 5, key=f"{PAGE_ID}.sc_seconds")
     days = mid.number_input("Path length (days)", 20, 1000, 250, 10, key=f"{PAGE_ID}.sc_days")
     paths = right.number_input("Paths", 50, 5000, 500, 50, key=f"{PAGE_ID}.sc_paths")
-    busy = "scenarios" in state and state["scenarios"].running
     if st.button(
         "Train and compare", type="primary", key=f"{PAGE_ID}.sc_go", disabled=portfolio is None or busy
     ):
         chosen_sc = (portfolio, ScenarioSpec(steps=None, seconds=float(seconds)), int(days), int(paths))
-        start_job(
-            "scenarios",
-            lambda on_progress, stop: record_scenarios(
-                workspace,
-                chosen_sc[0],
-                chosen_sc[1],
-                chosen_sc[2],
-                chosen_sc[3],
-                on_progress=on_progress,
-                stop=stop,
-            ),
-        )
-    value = portfolio.value if portfolio else 1.0
-    job_panel("scenarios", lambda outcome: render_scenarios(PAGE_ID, workspace, outcome, value))
+        submit("scenarios", scenarios_job, *chosen_sc, title=f"Scenarios: {seconds} s of training")
+    if "scenarios" in state:
+        value = portfolio.value if portfolio else 1.0
+        render_scenarios(PAGE_ID, workspace, state["scenarios"], value)
 
 with stress_tab:
     st.caption("Replays the dot-com crash, 2008-09, 2011, 2015-16 and 2018 Q4 where the data cover them.")
@@ -182,17 +193,14 @@ with stress_tab:
 with credit_tab:
     load = credit_source(PAGE_ID)
     if st.button(
-        "Fit scorecard and boosting", type="primary", key=f"{PAGE_ID}.credit_go", disabled=load is None
+        "Fit scorecard and boosting",
+        type="primary",
+        key=f"{PAGE_ID}.credit_go",
+        disabled=busy or load is None,
     ):
-        with user_errors(), st.spinner("Fitting…"):
-            data = load()
-            state["credit"] = record_credit(
-                workspace, data, CreditSpec(target=data.target, bad_value=data.bad_value)
-            )
+        with user_errors():
+            data = load()  # checked here, so a bad upload is refused before any job starts
+        spec = CreditSpec(target=data.target, bad_value=data.bad_value)
+        submit("credit", record_credit, data, spec, title=f"Credit scoring: {data.source}")
     if "credit" in state:
         render_credit(PAGE_ID, workspace, state["credit"])
-
-# Poll running jobs at the end, so every tab is drawn on each pass.
-if any(isinstance(job, BackgroundJob) and job.running for job in state.values()):
-    time.sleep(POLL_SECONDS)
-    st.rerun()

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -25,14 +25,15 @@ from domains.finance.scenarios import (
     TrainedScenarios,
     fan_chart,
     get_scenario_model,
+    load_scenario_model,
     random_starts,
     stylised_facts,
 )
 from domains.finance.stress import ShockResult, StressReport, apply_shocks, replay_windows
 from shared_models.exceptions import InputError
-from shared_models.progress import Progress, ProgressCallback
-from shared_models.store import save_model
-from suite.components.risk_charts import (
+from shared_models.progress import Progress, ProgressCallback, should_stop
+from shared_models.store import ModelCard, save_model
+from suite.runners.risk_report import (
     backtest_figure,
     calibration_figure,
     fan_figure,
@@ -54,6 +55,8 @@ __all__ = [
     "record_scenarios",
     "record_stress",
     "record_var",
+    "scenarios_job",
+    "var_job",
 ]
 
 REPORT = "report.html"
@@ -121,8 +124,14 @@ def record_var(
     horizons: Sequence[int] = (1, 10),
     window: int = 1000,
     scenario_model: TrainedScenarios | None = None,
+    on_progress: ProgressCallback | None = None,
+    stop: threading.Event | None = None,
 ) -> VarOutcome:
-    """VaR and ES for the day after the data ends, by model, level and horizon, as a run."""
+    """VaR and ES for the day after the data ends, by model, level and horizon, as a run.
+
+    A few seconds at most (the generative model's paths are the slow part), so ``stop`` is not read:
+    the work ends by itself.
+    """
     params = {
         **portfolio.params(),
         "models": list(models),
@@ -134,10 +143,14 @@ def record_var(
     with workspace.start_run("risk.var", params) as run:
         extra: dict[str, RiskModel] = {}
         if scenario_model is not None:
+            if on_progress is not None:
+                on_progress(Progress(0, None, "simulating the generative model's paths"))
             generative = GenerativeRiskModel(scenario_model.model, portfolio.weights, paths=5000)
             extra["generative"] = generative.fit(
                 portfolio.returns[scenario_model.model.assets].to_numpy()[-window:]
             )
+        if on_progress is not None:
+            on_progress(Progress(0, None, f"estimating VaR and ES with {len(models) + len(extra)} models"))
         table = risk_table(portfolio.portfolio_returns, models, levels, horizons, window, extra)
         table["var_amount"] = -np.expm1(-table["var"]) * portfolio.value
         table["es_amount"] = -np.expm1(-table["es"]) * portfolio.value
@@ -165,6 +178,31 @@ def record_var(
             ),
         )
     return VarOutcome(run.id, table)
+
+
+def var_job(
+    workspace: Workspace,
+    portfolio: Portfolio,
+    models: Sequence[str],
+    levels: Sequence[float],
+    horizons: Sequence[int],
+    window: int,
+    scenario_run: int | None = None,
+    on_progress: ProgressCallback | None = None,
+    stop: threading.Event | None = None,
+) -> VarOutcome:
+    """`record_var` as a job: the generative model comes from a scenario run's folder, not the page."""
+    trained = None
+    if scenario_run is not None:
+        if on_progress is not None:
+            on_progress(Progress(0, None, f"loading the scenario model of run {scenario_run}"))
+        trained = load_scenario_model(workspace.run_dir(scenario_run) / "model")
+        if trained.model.assets != portfolio.data.assets:
+            raise InputError(
+                f"run {scenario_run}'s scenario model covers {trained.model.assets}, not the portfolio's "
+                f"{portfolio.data.assets}; train one on these assets in the Scenarios tab"
+            )
+    return record_var(workspace, portfolio, models, levels, horizons, window, trained, on_progress, stop)
 
 
 # -- backtests ------------------------------------------------------------------------------------
@@ -285,10 +323,24 @@ def record_backtest(
 
 @dataclass
 class ScenarioOutcome:
+    """A scenario run. A stop skips the comparison: ``facts`` is then empty and ``fans`` too.
+
+    Attributes:
+        trained: The model (None in a job's result: it stays in the run's ``model`` folder).
+        card: Its model card; ``assets`` the assets it covers, in order.
+    """
+
     run_id: int
-    trained: TrainedScenarios
+    trained: TrainedScenarios | None
     facts: pd.DataFrame
     fans: dict[str, pd.DataFrame]
+    stopped: bool = False
+    card: ModelCard | None = None
+    assets: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        if self.trained is not None:
+            self.card, self.assets = self.trained.card, list(self.trained.model.assets)
 
 
 def record_scenarios(
@@ -304,35 +356,44 @@ def record_scenarios(
     """Train (or load) the scenario model on the portfolio's assets, compare it with GARCH-t, as a run.
 
     Stylised facts come from ``paths`` simulated paths of ``days`` days started at random real dates;
-    the fan charts continue the history from its last day.
+    the fan charts continue the history from its last day. A stop saves the model as trained so far and
+    skips the comparison (GARCH-t, simulations, facts, report); the run ends as cancelled.
     """
     returns = portfolio.returns
     params = {**portfolio.params(), "spec": asdict(spec), "days": days, "paths": paths, "seed": seed}
+
+    def stopping(message: str) -> bool:
+        return should_stop(Progress(0, None, message), on_progress, stop)
+
     with workspace.start_run("risk.scenarios", params) as run:
         trained = get_scenario_model(returns, spec, workspace.root / "models", on_progress, stop)
-        if on_progress is not None:
-            on_progress(Progress(0, None, "fitting GARCH-t and measuring stylised facts"))
+        save_model(run.dir / "model", trained.model.net, trained.card)
+        run.add_artifact("model")
+        run.log_metrics(
+            {**{f"card_{k}": v for k, v in trained.card.metrics.items()}, **trained.card.training}
+        )
+        outcome = ScenarioOutcome(run.id, trained, pd.DataFrame(), {}, stopped=True)
+        if stopping("fitting GARCH-t"):
+            raise RunCancelled("stopped; the model as trained so far is saved, the comparison was skipped")
         garch = GarchBaseline.fit(returns)
         values = returns.to_numpy()
+        if stopping(f"simulating {paths} paths of {days} days from random real dates"):
+            raise RunCancelled("stopped; the model is saved, the comparison was skipped")
         starts = random_starts(len(values) - days, paths, spec.context, seed)
         samples = {
             "generated": trained.model.generate_at(values, starts, days, seed),
             "GARCH-t": garch.generate_at(values, starts, days, seed),
         }
+        if stopping("measuring the stylised facts and drawing the fan charts"):
+            raise RunCancelled("stopped; the model is saved, the comparison was skipped")
         facts = stylised_facts(values, samples)
         weights = np.array([portfolio.weights[a] for a in portfolio.data.assets])
         fans = {
             "generated": fan_chart(trained.model.generate(values, days, paths, seed + 1), weights),
             "GARCH-t": fan_chart(garch.generate(values, days, paths, seed + 1), weights),
         }
-        save_model(run.dir / "model", trained.model.net, trained.card)
-        run.add_artifact("model")
         run.log_metrics(
-            {
-                **{f"card_{k}": v for k, v in trained.card.metrics.items()},
-                **trained.card.training,
-                **{f"{k}_{s}": float(facts.loc[k, s]) for k in facts.index for s in ("generated", "GARCH-t")},
-            }
+            {f"{k}_{s}": float(facts.loc[k, s]) for k in facts.index for s in ("generated", "GARCH-t")}
         )
         _save_csv(run, "stylised_facts.csv", facts.rename_axis("key"), index=True)
         fan_table = pd.concat(fans, axis=1)
@@ -350,9 +411,24 @@ def record_scenarios(
                 notes=[f"{paths} paths of {days} days from random real start dates.", *portfolio.data.notes],
             ),
         )
-        if trained.result is not None and trained.result.stopped == "cancelled":
-            raise RunCancelled("training stopped early; the partial model and its facts are saved")
-    return ScenarioOutcome(run.id, trained, facts, fans)
+        outcome = ScenarioOutcome(run.id, trained, facts, fans)
+    return outcome
+
+
+def scenarios_job(
+    workspace: Workspace,
+    portfolio: Portfolio,
+    spec: ScenarioSpec,
+    days: int = 250,
+    paths: int = 500,
+    seed: int = 0,
+    on_progress: ProgressCallback | None = None,
+    stop: threading.Event | None = None,
+) -> ScenarioOutcome:
+    """`record_scenarios` as a job: the result leaves the network out (tensors do not travel back from a
+    worker process; the run's ``model`` folder has it)."""
+    outcome = record_scenarios(workspace, portfolio, spec, days, paths, seed, on_progress, stop)
+    return replace(outcome, trained=None)
 
 
 # -- stress ---------------------------------------------------------------------------------------
@@ -422,11 +498,25 @@ class CreditOutcome:
     result: CreditResult
 
 
-def record_credit(workspace: Workspace, data: CreditData, spec: CreditSpec) -> CreditOutcome:
-    """Fit and evaluate the scorecard and gradient boosting, as a run."""
+def record_credit(
+    workspace: Workspace,
+    data: CreditData,
+    spec: CreditSpec,
+    on_progress: ProgressCallback | None = None,
+    stop: threading.Event | None = None,
+) -> CreditOutcome | None:
+    """Fit and evaluate the scorecard and gradient boosting, as a run.
+
+    Returns:
+        The outcome; None when stopped before both models were fitted (the run ends as cancelled).
+    """
     params = {"data": data.source, "rows": len(data.frame), **asdict(spec)}
     with workspace.start_run("risk.credit", params) as run:
-        result = fit_credit_models(data.frame, spec)
+        result = fit_credit_models(data.frame, spec, on_progress, stop)
+        if result is None:
+            raise RunCancelled("stopped before both models were fitted; nothing to keep")
+        if on_progress is not None:
+            on_progress(Progress(0, None, "writing the scorecard, the scored applicants and the report"))
         test = result.metrics[result.metrics["split"] == "test"]
         run.log_metrics(
             {f"{r.model}_{m}": float(getattr(r, m)) for r in test.itertuples() for m in ("auc", "ks", "gini")}
@@ -451,4 +541,4 @@ def record_credit(workspace: Workspace, data: CreditData, spec: CreditSpec) -> C
                 ],
             ),
         )
-    return CreditOutcome(run.id, result)
+    return None if result is None else CreditOutcome(run.id, result)

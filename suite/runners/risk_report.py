@@ -1,4 +1,5 @@
-"""Risk Lab charts and the downloadable HTML report (plain plotly: used by the page and the runners)."""
+"""Risk Lab charts and the downloadable HTML report: plain plotly, no Streamlit, so the runners (which
+write the report inside a job worker) and the page's views share them."""
 
 from __future__ import annotations
 
