@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import threading
 from dataclasses import asdict, dataclass
 from typing import Literal
 
@@ -21,11 +22,14 @@ import torch.nn.functional as F
 from torch import nn
 
 from shared_models.datasets import ImageDataset
+from shared_models.exceptions import SuiteError
+from shared_models.progress import ProgressCallback
 from shared_models.store import register_kind
 from shared_models.trainer import Batch, TrainConfig, TrainingTask, train
 
 __all__ = [
     "ClassifierConfig",
+    "ClassifierStoppedError",
     "FeatureClassifier",
     "ImageMetrics",
     "classifier_accuracy",
@@ -99,18 +103,39 @@ class _ClassifierTask(TrainingTask):
         return {"loss": loss.item()}
 
 
+class ClassifierStoppedError(SuiteError):
+    """The metrics classifier's training was stopped; a half-trained judge is not kept."""
+
+
 def train_classifier(
-    train_set: ImageDataset, test_set: ImageDataset, steps: int = 600, seed: int = 0
+    train_set: ImageDataset,
+    test_set: ImageDataset,
+    steps: int = 600,
+    seed: int = 0,
+    on_progress: ProgressCallback | None = None,
+    stop: threading.Event | None = None,
 ) -> tuple[FeatureClassifier, float]:
-    """Train the metrics classifier; returns it (in eval mode) with its held-out accuracy."""
+    """Train the metrics classifier; returns it (in eval mode) with its held-out accuracy.
+
+    Args:
+        on_progress: Gets the training's progress every 10 steps; returning False stops it.
+        stop: Setting it stops the training after the current step.
+
+    Raises:
+        ClassifierStoppedError: Stopped before its step budget (its metrics would not be comparable).
+    """
     torch.manual_seed(seed)
     config = ClassifierConfig(train_set.image_size, train_set.channels, train_set.num_classes)  # type: ignore[arg-type]
     model = FeatureClassifier(config)
-    train(
+    result = train(
         _ClassifierTask(model, seed),
         (train_set.images, train_set.labels),
-        TrainConfig(steps=steps, seed=seed),
+        TrainConfig(steps=steps, seed=seed, log_every=10),
+        on_progress=on_progress,
+        stop=stop,
     )
+    if result.stopped == "cancelled":
+        raise ClassifierStoppedError(f"the metrics classifier was stopped at step {result.steps} of {steps}")
     model.eval()
     return model, classifier_accuracy(model, test_set.images, test_set.labels)
 

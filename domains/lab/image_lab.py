@@ -37,12 +37,13 @@ from shared_models.metrics import (
     precision_recall,
     train_classifier,
 )
-from shared_models.progress import ProgressCallback
+from shared_models.progress import Progress, ProgressCallback
 from shared_models.store import ModelCard, get_or_train
 from shared_models.trainer import TrainConfig, TrainingTask, TrainResult, seed_everything, train
 from shared_models.vae import VAE, VAEConfig, VAETask
 
 __all__ = [
+    "CLASSIFIER_MESSAGE",
     "MODEL_KINDS",
     "ImageLabSpec",
     "ImageModel",
@@ -67,6 +68,7 @@ MODEL_KINDS: dict[ModelKind, str] = {
 ImageModel = GAN | VAE
 EVAL_TEST_FRACTION = 0.2
 EVAL_SPLIT_SEED = 1234  # fixed so every model of a dataset is measured on the same held-out images
+CLASSIFIER_MESSAGE = "training the quality classifier (first use for this dataset, then stored)"
 
 
 @dataclass
@@ -227,19 +229,47 @@ class ClassifierSpec:
         return min(600, max(100, math.ceil(self.epochs * self.count * (1 - EVAL_TEST_FRACTION) / 64)))
 
 
-def get_classifier(data: ImageDataset, store_root: str | Path) -> tuple[FeatureClassifier, float]:
+def get_classifier(
+    data: ImageDataset,
+    store_root: str | Path,
+    on_progress: ProgressCallback | None = None,
+    stop: threading.Event | None = None,
+) -> tuple[FeatureClassifier, float]:
     """The dataset's metrics classifier, trained once and then loaded from the store.
+
+    Args:
+        data: The dataset the generators learn (the classifier learns its training part).
+        store_root: The model store.
+        on_progress: Gets the first-use training's progress (message ``CLASSIFIER_MESSAGE``, no curve
+            points: they are not the generator's); returning False stops it.
+        stop: Setting it stops a first-use training.
 
     Returns:
         The classifier and its held-out accuracy.
+
+    Raises:
+        ClassifierStoppedError: A first-use training was stopped (nothing is stored).
     """
     train_set, test_set = data.split(EVAL_TEST_FRACTION, seed=EVAL_SPLIT_SEED)
     spec = ClassifierSpec(
         data.name, data.fingerprint(), data.image_size, data.channels, data.num_classes, len(data)
     )
 
+    def relabel(progress: Progress) -> bool | None:
+        assert on_progress is not None
+        return on_progress(Progress(progress.step, progress.total, CLASSIFIER_MESSAGE))
+
     def fit() -> tuple[nn.Module, ModelCard]:
-        model, accuracy = train_classifier(train_set, test_set, steps=spec.steps, seed=spec.seed)
+        if on_progress is not None:
+            on_progress(Progress(0, spec.steps, CLASSIFIER_MESSAGE))
+        model, accuracy = train_classifier(
+            train_set,
+            test_set,
+            steps=spec.steps,
+            seed=spec.seed,
+            on_progress=relabel if on_progress is not None else None,
+            stop=stop,
+        )
         card = ModelCard(
             kind="classifier",
             config=asdict(model.config),

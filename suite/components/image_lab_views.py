@@ -26,11 +26,11 @@ from shared_models.store import ModelCard
 from shared_models.vae import VAE
 from suite.components.charts import style_training_curves
 from suite.components.feedback import user_errors
-from suite.jobs import BackgroundJob
+from suite.jobs import JobView
 from suite.resources import get_image_dataset, get_uploaded_dataset
 from suite.workspace import RunRecord, Workspace
 
-__all__ = ["render_job", "render_model", "render_settings"]
+__all__ = ["render_job_details", "render_model", "render_settings"]
 
 DATASET_LABELS = {
     "mnist": "MNIST-5000 (real handwritten digits)",
@@ -113,21 +113,15 @@ def loss_figure(history: list[dict[str, float]]) -> go.Figure:
     return style_training_curves(figure, "Training curves", height=260)
 
 
-def render_job(page_id: str, job: BackgroundJob) -> None:
-    """Live view of a running training: progress, losses, latest samples and a Stop button."""
-    snapshot = job.snapshot()
-    progress = snapshot.progress
-    fraction = progress.fraction if progress and progress.fraction is not None else 0.0
-    label = progress.message if progress else "starting"
+def render_job_details(page_id: str, view: JobView) -> None:
+    """Under the live progress bar: the latest losses, the curves so far and the latest samples."""
+    progress = view.progress
     if progress and progress.metrics:
-        label += " · " + ", ".join(f"{k} {v:.3f}" for k, v in progress.metrics.items())
-    st.progress(fraction, text=f"{label} · {snapshot.elapsed_s:.0f}s")
-    if st.button("Stop", key=f"{page_id}.stop", icon=":material/stop:"):
-        job.request_stop()
-    if snapshot.history:
-        st.plotly_chart(loss_figure(snapshot.history), key=f"{page_id}.live_curves")
-    if snapshot.preview is not None:
-        st.image(snapshot.preview, caption="Samples at the latest snapshot", width=360)
+        st.caption(" · ".join(f"{k} {v:.3f}" for k, v in progress.metrics.items()))
+    if view.history:
+        st.plotly_chart(loss_figure(view.history), key=f"{page_id}.live_curves")
+    if view.preview is not None:
+        st.image(view.preview, caption="Samples at the latest snapshot", width=360)
 
 
 def _metrics_table(record: RunRecord) -> pd.DataFrame:
@@ -177,6 +171,11 @@ def render_model(
         f"{record.status} · {record.metrics.get('steps')} steps in {record.metrics.get('train_seconds')}s"
     )
     st.dataframe(_metrics_table(record), hide_index=True, key=f"{page_id}.metrics", width="stretch")
+    if "fd_classifier" not in record.metrics:
+        st.caption(
+            "Not measured: training or measuring was stopped, so this model has no quality metrics.",
+            help="A stop saves the model at once instead of spending seconds to minutes measuring it.",
+        )
     c1, c2 = st.columns(2)
     seed = int(c1.number_input("Sampling seed", 0, 2**31 - 1, 0, key=f"{page_id}.sample_seed"))
     temperature = c2.slider("Temperature", 0.1, 1.5, 1.0, 0.05, key=f"{page_id}.temperature")

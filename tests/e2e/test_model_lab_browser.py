@@ -5,7 +5,7 @@ import zipfile
 
 from playwright.sync_api import Page, expect
 
-from tests.e2e.conftest import StreamlitServer, open_from_menu, screenshot
+from tests.e2e.conftest import StreamlitServer, open_from_menu, press_and_time, record_latency, screenshot
 
 TRAINING_TIMEOUT_MS = 240_000
 
@@ -39,3 +39,24 @@ def test_model_lab_trains_a_cvae_and_shows_results(page: Page, streamlit_server:
     expect(page.get_by_text("One row per class: 0, 1, 2")).to_be_visible()
     page.wait_for_timeout(500)  # let the images paint before the README screenshot
     screenshot(page, "model_lab")
+
+
+def test_model_lab_job_survives_a_reload_and_stop_saves_the_model_at_once(
+    page: Page, streamlit_server: StreamlitServer
+) -> None:
+    """Defaults (cVAE on MNIST, 60 s): progress at once, a reload finds the job, Stop saves the model."""
+    open_from_menu(page, streamlit_server, "Image generators")
+    expect(page.get_by_role("heading", name="Model Lab: image generators")).to_be_visible(timeout=60_000)
+    progress = page.get_by_test_id("stProgress")
+    record_latency("model-lab: progress after Train", press_and_time(page, "Train", progress))
+    expect(page.get_by_text(re.compile(r"^training · \d+ of \d+"))).to_be_visible(timeout=120_000)
+    page.reload()  # the job is not tied to the browser session
+    expect(page.get_by_role("button", name="Stop")).to_be_visible(timeout=60_000)
+    expect(page.get_by_role("button", name="Train")).to_be_disabled()
+    stopped = page.get_by_text("Training was stopped")
+    record_latency("model-lab: cancelled after Stop", press_and_time(page, "Stop", stopped))
+    expect(page.get_by_role("heading", name=re.compile(r"Run \d+: CVAE on mnist"))).to_be_visible(
+        timeout=60_000
+    )
+    expect(page.get_by_text(re.compile("^Not measured"))).to_be_visible()
+    expect(page.get_by_role("button", name="Train")).to_be_enabled()

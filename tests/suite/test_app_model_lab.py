@@ -1,10 +1,17 @@
 from __future__ import annotations
 
+import threading
+import time
 from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
+from domains.lab.image_lab import CLASSIFIER_MESSAGE, ImageLabSpec
+from shared_models.datasets import load_digits
+from shared_models.progress import Progress
+from suite.runners.image_lab import train_and_record
 from suite.workspace import Workspace
+from tests.suite.conftest import APP_FILE, run_until_jobs_end
 
 PAGE = "pages/model_lab.py"
 TRAIN_TIMEOUT_S = 240  # a 5 s training, plus the metrics classifier on first use, on 2 shared cores
@@ -17,7 +24,7 @@ def _train_tiny(app: AppTest) -> AppTest:
     app.selectbox(key="model-lab.model").set_value("cvae")
     app.slider(key="model-lab.seconds").set_value(5)
     app.button(key="model-lab.train").click()
-    return app.run(timeout=TRAIN_TIMEOUT_S)  # the page polls (st.rerun) until the training has finished
+    return run_until_jobs_end(app, TRAIN_TIMEOUT_S)
 
 
 def test_model_lab_trains_and_shows_samples_and_metrics(app: AppTest, aigc_home: Path) -> None:
@@ -88,7 +95,8 @@ def test_uploaded_zip_trains_a_conditional_model(app: AppTest, aigc_home: Path) 
     app.radio(key="model-lab.colour").set_value("colour")
     app.selectbox(key="model-lab.model").set_value("cvae")
     app.slider(key="model-lab.seconds").set_value(5)
-    app.button(key="model-lab.train").click().run(timeout=TRAIN_TIMEOUT_S)
+    app.button(key="model-lab.train").click()
+    run_until_jobs_end(app, TRAIN_TIMEOUT_S)
     assert not app.exception, app.exception
     assert [s.value for s in app.subheader] == ["Run 1: CVAE on upload"]
     record = Workspace(aigc_home).get_run(1)
@@ -107,3 +115,59 @@ def test_bad_upload_shows_an_error_and_changes_nothing(app: AppTest, aigc_home: 
     assert any("not a zip archive" in e.value for e in app.error)
     assert Workspace(aigc_home).count_runs() == 0
     assert not (aigc_home / "models").exists()
+
+
+def _wait_for_a_run(workspace: Workspace, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while workspace.count_runs() == 0:
+        assert time.monotonic() < deadline, "the training did not start"
+        time.sleep(0.2)
+
+
+def test_a_reloaded_page_finds_the_training_and_stop_keeps_the_unmeasured_model(
+    app: AppTest, aigc_home: Path
+) -> None:
+    app.switch_page(PAGE).run()
+    app.selectbox(key="model-lab.dataset").set_value("digits")
+    app.selectbox(key="model-lab.model").set_value("cvae")
+    app.slider(key="model-lab.seconds").set_value(600)
+    app.button(key="model-lab.train").click().run()
+    assert not app.exception, app.exception
+    assert app.button(key="model-lab.train").disabled  # one training at a time per page
+    reloaded = AppTest.from_file(APP_FILE, default_timeout=60).switch_page(PAGE).run()  # a new session
+    assert not reloaded.exception, reloaded.exception
+    assert reloaded.button(key="model-lab.train").disabled
+    _wait_for_a_run(Workspace(aigc_home))  # a stop before the data is loaded would leave no run
+    reloaded.button(key="model-lab.stop").click().run()
+    run_until_jobs_end(reloaded, TRAIN_TIMEOUT_S)
+    assert not reloaded.exception, reloaded.exception
+    assert any("Training was stopped" in w.value for w in reloaded.warning)
+    assert [s.value for s in reloaded.subheader] == ["Run 1: CVAE on digits"]
+    assert any("Not measured" in c.value for c in reloaded.caption)
+    record = Workspace(aigc_home).get_run(1)
+    assert record.status == "cancelled" and record.job_id is not None
+    assert {"model", "samples.png", "history.json"} <= set(record.artifacts)
+    assert record.metrics["steps"] >= 1 and "fd_classifier" not in record.metrics
+    assert not (aigc_home / "models").exists()  # the stop skipped the classifier's first-use training
+    run_until_jobs_end(app, TRAIN_TIMEOUT_S)
+    assert [s.value for s in app.subheader] == ["Run 1: CVAE on digits"]
+
+
+def test_a_stop_while_the_classifier_trains_keeps_the_complete_model_unmeasured(aigc_home: Path) -> None:
+    stop = threading.Event()
+    messages: list[str] = []
+
+    def on_progress(progress: Progress) -> None:
+        messages.append(progress.message)
+        if progress.message == CLASSIFIER_MESSAGE:
+            stop.set()
+
+    spec = ImageLabSpec(model="cvae", dataset="digits", seconds=None, steps=5, batch_size=16, width=8)
+    outcome = train_and_record(Workspace(aigc_home), spec, load_digits(), on_progress, stop)
+    record = Workspace(aigc_home).get_run(outcome.run_id)
+    assert record.status == "cancelled" and "not measured" in (record.error or "")
+    assert record.metrics["steps"] == 5 and "fd_classifier" not in record.metrics
+    assert {"model", "samples.png", "history.json"} <= set(record.artifacts)
+    assert "saving the model and its samples" in messages
+    assert messages.index("saving the model and its samples") < messages.index(CLASSIFIER_MESSAGE)
+    assert not (aigc_home / "models").exists()  # no half-trained classifier is stored

@@ -1,11 +1,13 @@
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 import pytest
 import torch
 
 from domains.lab.image_lab import (
+    CLASSIFIER_MESSAGE,
     ImageLabSpec,
     class_grid,
     evaluate,
@@ -18,6 +20,8 @@ from domains.lab.image_lab import (
 )
 from shared_models.datasets import load_digits, make_shapes
 from shared_models.exceptions import InputError
+from shared_models.metrics import ClassifierStoppedError
+from shared_models.progress import Progress
 from shared_models.vae import VAE
 
 QUALITY_STEPS = 300
@@ -83,3 +87,21 @@ def test_classifier_is_trained_once_then_loaded(digits, tmp_path: Path) -> None:
     entries = list(tmp_path.iterdir())
     _, again = get_classifier(small, tmp_path)
     assert first == again and list(tmp_path.iterdir()) == entries and len(entries) == 1
+
+
+def test_classifier_training_reports_progress_and_a_stop_stores_nothing(digits, tmp_path: Path) -> None:
+    small = digits.subset(torch.arange(0, 400))
+    seen: list[Progress] = []
+    stop = threading.Event()
+
+    def on_progress(progress: Progress) -> None:
+        seen.append(progress)
+        if progress.step >= 20:
+            stop.set()
+
+    with pytest.raises(ClassifierStoppedError, match="stopped at step 20 of 100"):
+        get_classifier(small, tmp_path, on_progress, stop)
+    assert seen[0].step == 0 and seen[0].total == 100  # reported before the first step
+    assert {p.message for p in seen} == {CLASSIFIER_MESSAGE}
+    assert not any(p.metrics for p in seen)  # the judge's losses are not the generator's curve
+    assert list(tmp_path.iterdir()) == []
