@@ -161,9 +161,15 @@ class GPTTask(TrainingTask):
     """One AdamW step on a batch of context windows, with periodic validation estimates."""
 
     def __init__(
-        self, model: GPT, train_ids: torch.Tensor, val_ids: torch.Tensor, spec: GPTTrainSpec
+        self,
+        model: GPT,
+        train_ids: torch.Tensor,
+        val_ids: torch.Tensor,
+        spec: GPTTrainSpec,
+        stop: threading.Event | None = None,
     ) -> None:
         self.model, self.train_ids, self.val_ids, self.spec = model, train_ids, val_ids, spec
+        self.stop = stop
         self.optimizer = torch.optim.AdamW(
             model.parameters(), lr=spec.learning_rate, betas=(0.9, 0.99), weight_decay=0.1
         )
@@ -199,10 +205,14 @@ class GPTTask(TrainingTask):
 
     @torch.no_grad()
     def validation_loss(self) -> float:
+        """Mean loss over ``eval_batches`` held-out batches; after a stop, over those done (at least
+        one), so a stop is not held up by a full estimate (seconds for the small preset on 2 cores)."""
         self.model.eval()
         block = self.model.config.block_size
-        losses = []
+        losses: list[float] = []
         for _ in range(self.spec.eval_batches):
+            if losses and self.stop is not None and self.stop.is_set():
+                break
             starts = torch.randint(
                 len(self.val_ids) - block - 1, (self.spec.batch_size,), generator=self.eval_gen
             )
@@ -237,7 +247,7 @@ def train_gpt(
     config = spec.model_config(tokenizer.vocab_size)
     train_ids, val_ids = split_corpus(text, tokenizer, spec.val_fraction, config.block_size)
     model = GPT(config)
-    task = GPTTask(model, train_ids, val_ids, spec)
+    task = GPTTask(model, train_ids, val_ids, spec, stop)
     starts = torch.arange(len(train_ids) - config.block_size - 1)
     budget = TrainConfig(
         steps=spec.max_steps,

@@ -1,10 +1,9 @@
 """Text Lab's second tab: train the small GPT on an uploaded corpus with a live loss curve and Stop,
-then sample from it. Training runs as a `BackgroundJob` that the page polls, so a click (Stop
-included) never interrupts it. Kept out of the page file so the page stays a short list of widgets."""
+then sample from it. Training is a job of the job service (a worker process), so a reload or another
+tab finds it and can stop it, and only the live panel reruns while it learns. Kept out of the page
+file so the page stays a short list of widgets."""
 
 from __future__ import annotations
-
-import time
 
 import plotly.graph_objects as go
 import streamlit as st
@@ -13,13 +12,12 @@ from shared_models.gpt import MAX_CORPUS_BYTES, SampleOptions, check_corpus, sam
 from shared_models.gpt_train import PRESETS, GPTTrainSpec, LossPoint, TrainedGPT
 from suite.components.charts import style_training_curves
 from suite.components.feedback import user_errors
-from suite.jobs import BackgroundJob
-from suite.resources import get_workspace
-from suite.runners.text_lab import train_gpt_and_record
+from suite.components.live_job import current_job, job_outcome_message, job_panel, remember_job
+from suite.jobs import JobHandle, JobView
+from suite.resources import get_jobs, get_workspace
+from suite.runners.text_lab import load_trained_gpt, train_gpt_and_record
 
 __all__ = ["loss_figure", "render_training"]
-
-POLL_SECONDS = 0.5
 
 
 def loss_figure(history: list[LossPoint]) -> go.Figure:
@@ -39,20 +37,30 @@ def _history(points: list[dict[str, float]]) -> list[LossPoint]:
     return [LossPoint(int(p["step"]), 0.0, p["loss"], p.get("val_loss")) for p in points if "loss" in p]
 
 
-def _render_job(page_id: str, job: BackgroundJob) -> None:
-    """Live view of a running training: progress, loss curve and a Stop button."""
-    snapshot = job.snapshot()
-    progress = snapshot.progress
-    label = "starting…"
-    if progress and progress.metrics:
-        label = f"step {progress.step} · loss {progress.metrics['loss']:.3f} · "
-        label += f"{progress.metrics.get('tokens_per_s', 0):,.0f} tokens/s"
-    fraction = progress.fraction if progress and progress.fraction is not None else 0.0
-    st.progress(fraction, text=f"{label} · {snapshot.elapsed_s:.0f} s")
-    if st.button("Stop", key=f"{page_id}.stop", icon=":material/stop:", help="The model so far is kept."):
-        job.request_stop()
-    if snapshot.history:
-        st.plotly_chart(loss_figure(_history(snapshot.history)), key=f"{page_id}.live_loss")
+def _render_job_details(page_id: str, view: JobView) -> None:
+    """Under the live progress bar: the latest loss and speed, and the loss curve so far."""
+    progress = view.progress
+    if progress and "loss" in progress.metrics:
+        line = f"step {progress.step} · loss {progress.metrics['loss']:.3f} · "
+        st.caption(line + f"{progress.metrics.get('tokens_per_s', 0):,.0f} tokens/s")
+    if view.history:
+        st.plotly_chart(loss_figure(_history(view.history)), key=f"{page_id}.live_loss")
+
+
+def _collect(page_id: str, job: JobHandle) -> None:
+    """Once per ended job: keep its model for sampling (from memory, else from its run's files)."""
+    state = st.session_state[page_id]
+    if state.get("collected") == job.id:
+        return
+    state["collected"] = job.id
+    result = job.result
+    if result is not None:
+        state["trained"], state["run_id"] = result.trained, result.run_id
+        return
+    with user_errors():
+        found = load_trained_gpt(get_workspace(), job.id)
+    if found is not None:
+        state["run_id"], state["trained"] = found
 
 
 def render_training(page_id: str) -> None:
@@ -73,37 +81,46 @@ def render_training(page_id: str) -> None:
     )
     budget = seconds.slider("Training seconds", 5, 600, 60, 5, key=f"{page_id}.seconds")
     seed_value = seed.number_input("Seed", 0, 2**31 - 1, 0, key=f"{page_id}.train_seed")
-    job: BackgroundJob | None = state.get("job")
-    busy = job is not None and job.running
-    if upload is None:
+    jobs = get_jobs()
+    job = current_job(page_id, jobs)
+    view = job.snapshot() if job is not None else None
+    busy = view is not None and view.active
+    if upload is None and not busy:
         st.info(
             "Upload a .txt file to train on (a few hundred KB of one author works well).",
             icon=":material/upload:",
         )
-    elif st.button(
-        "Train", type="primary", key=f"{page_id}.train", icon=":material/model_training:", disabled=busy
+    if st.button(
+        "Train",
+        type="primary",
+        key=f"{page_id}.train",
+        icon=":material/model_training:",
+        disabled=busy or upload is None,
     ):
+        assert upload is not None  # the button is disabled without one
         with user_errors():
             text = check_corpus(upload.getvalue())
-        spec = GPTTrainSpec(preset=preset, seconds=float(budget), seed=int(seed_value))
-        workspace, name = get_workspace(), upload.name
-        state["job"] = BackgroundJob(
-            lambda on_progress, stop: train_gpt_and_record(workspace, text, spec, name, on_progress, stop),
-            name=f"{page_id}-train",
-        ).start()
-        state.pop("trained", None)
+            spec = GPTTrainSpec(preset=preset, seconds=float(budget), seed=int(seed_value))
+            job = jobs.submit(
+                page_id,
+                "train",
+                train_gpt_and_record,
+                get_workspace(),
+                text,
+                spec,
+                upload.name,
+                title=f"{preset} GPT on {upload.name}",
+            )
+        remember_job(page_id, job)
+        for key in ("trained", "run_id", "sample"):
+            state.pop(key, None)
         st.rerun()
-    if job is not None and job.running:
-        _render_job(page_id, job)
-        time.sleep(POLL_SECONDS)
-        st.rerun()
-    if job is not None:
-        snapshot = job.snapshot()
-        if snapshot.status == "failed":
-            st.error(f"Training failed: {snapshot.error}", icon=":material/error:")
-        elif job.result is not None:
-            state["trained"], state["run_id"] = job.result.trained, job.result.run_id
-        state.pop("job")
+    if job is not None and view is not None:
+        if view.active:
+            job_panel(page_id, job, lambda live: _render_job_details(page_id, live))
+            return
+        job_outcome_message(view, "Training")
+        _collect(page_id, job)
     trained: TrainedGPT | None = state.get("trained")
     if trained is None:
         return

@@ -1,11 +1,12 @@
 from __future__ import annotations
 
 import re
+import time
 from pathlib import Path
 
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Locator, Page, expect
 
-from tests.e2e.conftest import StreamlitServer, screenshot
+from tests.e2e.conftest import StreamlitServer, record_latency, screenshot
 
 LOAD_TIMEOUT_MS = 60_000
 ANSWER_TIMEOUT_MS = 120_000
@@ -59,9 +60,10 @@ def test_text_lab_chats_then_trains_and_samples_a_gpt(
     assert len(sample.inner_text().strip()) > 100
 
 
-def test_stop_ends_training_and_keeps_the_partial_model(
+def test_training_survives_a_reload_and_stop_keeps_the_partial_model(
     page: Page, streamlit_server: StreamlitServer, tmp_path: Path
 ) -> None:
+    """Default budget (small GPT, 60 s): progress at once, a reload finds the job, Stop keeps the model."""
     from suite.workspace import Workspace
 
     page.goto(streamlit_server.url)
@@ -71,14 +73,32 @@ def test_stop_ends_training_and_keeps_the_partial_model(
     corpus = tmp_path / "fox.txt"
     corpus.write_text(CORPUS)
     page.locator("input[type='file']").set_input_files(str(corpus))
-    expect(page.get_by_role("button", name="Train")).to_be_visible(timeout=LOAD_TIMEOUT_MS)
-    page.get_by_role("button", name="Train").click()  # the default budget: 60 s
+    train = page.get_by_role("button", name="Train", exact=True)
+    expect(train).to_be_enabled(timeout=LOAD_TIMEOUT_MS)
+    record_latency(
+        "text-lab: progress after Train", _press_and_time(train, page.get_by_test_id("stProgress"))
+    )
     expect(page.get_by_text(re.compile(r"^step \d+ · loss"))).to_be_visible(timeout=LOAD_TIMEOUT_MS)  # live
-    # The page's own Stop (by its key), not Streamlit's toolbar Stop, which halts the script outright.
-    page.get_by_role("button", name="Stop", exact=True).click()
+    page.reload()  # the job is not tied to the browser session
+    page.get_by_role("tab", name="Train a small GPT").click()
+    # The page's own Stop (exact name), not Streamlit's toolbar Stop, which halts the script outright.
+    stop = page.get_by_role("button", name="Stop", exact=True)
+    expect(stop).to_be_visible(timeout=LOAD_TIMEOUT_MS)
+    expect(train).to_be_disabled()
+    stopped = page.get_by_text("Training was stopped")
+    record_latency("text-lab: cancelled after Stop", _press_and_time(stop, stopped))
     expect(page.get_by_text("stopped early")).to_be_visible(timeout=LOAD_TIMEOUT_MS)
     runs = Workspace(streamlit_server.home).list_runs(capability="text.train", limit=1)
     assert runs[0].status == "cancelled" and runs[0].artifacts == ["model"]
-    assert runs[0].metrics["seconds"] < 50
+    assert runs[0].metrics["seconds"] < 50 and runs[0].job_id is not None
     page.get_by_role("button", name="Sample").click()
     expect(page.get_by_test_id("stCode")).to_be_visible(timeout=LOAD_TIMEOUT_MS)
+
+
+def _press_and_time(button: Locator, then_visible: Locator, timeout_ms: int = LOAD_TIMEOUT_MS) -> float:
+    """Click and return the seconds until ``then_visible`` shows (`press_and_time` by role name would
+    also match Streamlit's toolbar Stop)."""
+    started = time.monotonic()
+    button.click()
+    expect(then_visible).to_be_visible(timeout=timeout_ms)
+    return time.monotonic() - started

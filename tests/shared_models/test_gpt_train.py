@@ -10,8 +10,8 @@ import pytest
 import torch
 
 from shared_models.exceptions import InputError, ModelError
-from shared_models.gpt import SampleOptions, sample
-from shared_models.gpt_train import GPTTrainSpec, load_gpt, save_gpt, train_gpt
+from shared_models.gpt import GPT, CharTokenizer, SampleOptions, sample
+from shared_models.gpt_train import GPTTask, GPTTrainSpec, load_gpt, save_gpt, split_corpus, train_gpt
 from shared_models.progress import Progress
 
 CORPUS = (
@@ -71,6 +71,20 @@ def test_stop_event_ends_training() -> None:
     stop.set()
     result = train_gpt(CORPUS, GPTTrainSpec(preset="tiny", seconds=600), stop=stop)
     assert result.stopped and result.steps <= 1  # the step under way when it was set completes
+
+
+def test_a_stop_cuts_the_validation_estimate_short() -> None:
+    spec = GPTTrainSpec(preset="tiny", seconds=600, batch_size=4, eval_batches=8)
+    tokenizer = CharTokenizer.from_text(CORPUS)
+    config = spec.model_config(tokenizer.vocab_size)
+    train_ids, val_ids = split_corpus(CORPUS, tokenizer, spec.val_fraction, config.block_size)
+    stop = threading.Event()
+    task = GPTTask(GPT(config), train_ids, val_ids, spec, stop)
+    stop.set()
+    assert math.isfinite(task.validation_loss())
+    one_batch = torch.Generator().manual_seed(spec.seed + 1)
+    torch.randint(len(val_ids) - config.block_size - 1, (spec.batch_size,), generator=one_batch)
+    assert torch.equal(task.eval_gen.get_state(), one_batch.get_state())  # one batch, not eight
 
 
 def test_save_and_load_round_trip(trained, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
