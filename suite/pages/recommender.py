@@ -89,7 +89,10 @@ with outcome:
         run_id = result.run_id if result is not None else view.run_id
     if run_id is None:
         if view is None:
-            st.info("Pick data and models, then press **Train and compare**.")
+            st.info(
+                "Pick data and models, then press **Train and compare**. With the defaults it took "
+                "20-50 s on a busy 2-core machine (measured by the browser test)."
+            )
         st.stop()
     with user_errors():
         saved = BUNDLE_ARTIFACT in workspace.get_run(run_id).artifacts
