@@ -134,8 +134,13 @@ def evaluate_model(
     use_validation: bool = False,
     on_progress: ProgressCallback | None = None,
     stop: threading.Event | None = None,
-) -> ModelScore:
-    """Fit ``model`` on the protocol's training part and score it (see `evaluate` for the protocols)."""
+) -> ModelScore | None:
+    """Fit ``model`` on the protocol's training part and score it (see `evaluate` for the protocols).
+
+    Returns:
+        The score; None when ``stop`` was set by the end of the fit (a half-trained model is not
+        scored, and scoring a large data set takes long).
+    """
     texts = data.item_texts() if model.needs_text else None
     if protocol == "strong":
         split = strong_generalisation_split(data.matrix, seed=seed)
@@ -145,6 +150,8 @@ def evaluate_model(
         start = time.perf_counter()
         model.fit(split.train, texts, on_progress, stop)
         seconds = time.perf_counter() - start
+        if stop is not None and stop.is_set():
+            return None
         ranked, _ = top_n(model.score_histories(given), 100, given)
         metrics = ranking_metrics(ranked, scored, "strong", split.train)
         latency = _latency_ms(model, np.arange(split.train.shape[0]))
@@ -154,6 +161,8 @@ def evaluate_model(
         start = time.perf_counter()
         model.fit(split.train, texts, on_progress, stop)
         seconds = time.perf_counter() - start
+        if stop is not None and stop.is_set():
+            return None
         users = np.flatnonzero(np.diff(target.indptr))
         # full ranking over every item unseen in training and in the other held-out part
         ranked, _ = top_n(model.score_users(users), 10, split.train[users] + other[users])
@@ -201,9 +210,10 @@ def compare_models(
                 metrics=progress.metrics,
                 elapsed_s=time.perf_counter() - started,
             )
-            if on_progress is not None and on_progress(report) is False:
-                cancelled.set()
-            return not (cancelled.is_set() or (stop is not None and stop.is_set()))
+            refused = on_progress is not None and on_progress(report) is False
+            if refused or (stop is not None and stop.is_set()):
+                cancelled.set()  # one event for both ways of stopping, handed to the models
+            return not cancelled.is_set()
 
         return inner
 
@@ -231,8 +241,9 @@ def compare_models(
                 break
             kind = "held-out users" if protocol == "strong" else "random 8:1:1"
             report = stage(f"{kind}: {MODELS[name].label}")
-            score = evaluate_model(spec.build(name), data, protocol, spec.seed, spec.use_validation, report)
-            if halted():  # the stop came during the fit: a half-trained model's score is not kept
+            model = spec.build(name)
+            score = evaluate_model(model, data, protocol, spec.seed, spec.use_validation, report, cancelled)
+            if score is None or halted():  # stopped in the fit: a half-trained model is not scored
                 break
             scores.append(score)
             done += 1
@@ -240,13 +251,13 @@ def compare_models(
             report = stage(f"all data: {MODELS[name].label}")
             model = spec.build(name)
             if (
-                explainer is not None
-                and name == ItemKNN.name
+                name == ItemKNN.name
+                and explainer is not None
                 and model.get_params() == explainer.get_params()
             ):
                 model = explainer  # the same fit: do not repeat it
             else:
-                model.fit(data.matrix, texts if MODELS[name].needs_text else None, report, None)
+                model.fit(data.matrix, texts if MODELS[name].needs_text else None, report, cancelled)
             if not halted():  # nor is a half-trained model served
                 models[name] = model
             done += 1

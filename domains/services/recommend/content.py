@@ -12,13 +12,15 @@ from collections.abc import Sequence
 import numpy as np
 import scipy.sparse as sp
 
-from domains.services.recommend.base import Recommender, register
+from domains.services.recommend.base import Recommender, register, report
 from domains.services.recommend.neighbours import EASE, WeightedItemModel
-from shared_models.embeddings import embed
+from shared_models.embeddings import EMBEDDING_DIM, embed
 from shared_models.exceptions import InputError
 from shared_models.progress import ProgressCallback
 
 __all__ = ["ContentModel", "Hybrid"]
+
+EMBED_CHUNK = 256  # item texts per encoder call: a progress report and a stop check between calls
 
 
 @register
@@ -37,9 +39,18 @@ class ContentModel(Recommender):
         stop: threading.Event | None,
     ) -> None:
         assert item_texts is not None
-        if not any(t.strip() for t in item_texts):
+        texts = list(item_texts)
+        if not any(t.strip() for t in texts):
             raise InputError("the content model needs item titles, categories or text; the items have none")
-        self.embeddings_ = embed(list(item_texts)).astype(np.float32)  # (I, 384), unit rows
+        # In chunks, so a long encoding reports progress and a stop lands between chunks; items not
+        # reached by then keep zero vectors (they score nothing) so the model stays usable.
+        self.embeddings_ = np.zeros((len(texts), EMBEDDING_DIM), dtype=np.float32)  # (I, 384), unit rows
+        for start in range(0, len(texts), EMBED_CHUNK):
+            message = "embedding item texts with MiniLM (loaded on first use)"
+            if report(on_progress, stop, start, len(texts), message):
+                return
+            self.embeddings_[start : start + EMBED_CHUNK] = embed(texts[start : start + EMBED_CHUNK])
+        report(on_progress, stop, len(texts), len(texts), "item texts embedded")
 
     def score_histories(self, histories: sp.csr_matrix) -> np.ndarray:
         profiles = sp.csr_matrix(histories) @ self.embeddings_  # (U, 384)
@@ -86,7 +97,7 @@ class Hybrid(WeightedItemModel):
         stop: threading.Event | None,
     ) -> None:
         self.ease_ = EASE(self.l2).fit(matrix, None, on_progress, stop)
-        self.content_ = ContentModel().fit(matrix, item_texts)
+        self.content_ = ContentModel().fit(matrix, item_texts, on_progress, stop)
 
     def weights(self) -> np.ndarray:
         return self.ease_.weights()

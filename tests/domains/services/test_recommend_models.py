@@ -239,3 +239,19 @@ def test_mult_vae_saved_before_ensembles_still_loads(clustered: Interactions, tm
     loaded.load_from(tmp_path / "network", clustered.matrix)
     assert loaded.ensemble == 1 and loaded.nets_[0].config.deep_decoder
     assert np.array_equal(loaded.recommend([0, 1], n=5)[0], old.recommend([0, 1], n=5)[0])
+
+
+def test_content_model_embeds_in_chunks_and_a_stop_leaves_it_usable(
+    clustered: Interactions, models: dict, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from domains.services.recommend import content
+
+    monkeypatch.setattr(content, "EMBED_CHUNK", 7)  # several chunks on the small set
+    texts = clustered.item_texts()
+    steps: list[int] = []
+    chunked = content.ContentModel().fit(clustered.matrix, texts, lambda p: steps.append(p.step) or True)
+    assert steps[:3] == [0, 7, 14] and steps[-1] == len(texts)
+    np.testing.assert_allclose(chunked.embeddings_, models["content"].embeddings_, atol=1e-5)
+    stopped = content.ContentModel().fit(clustered.matrix, texts, lambda p: p.step < 7)
+    assert np.abs(stopped.embeddings_[:7]).sum() > 0 and not stopped.embeddings_[7:].any()
+    assert stopped.recommend([0], n=3)[0].shape == (1, 3)
