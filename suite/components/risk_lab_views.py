@@ -174,6 +174,9 @@ def _zone_badge(result: BacktestResult) -> str:
 
 def render_backtest(page_id: str, workspace: Workspace, outcome: BacktestOutcome) -> None:
     st.subheader(f"Run {outcome.run_id}: backtest" + (" (stopped early)" if outcome.stopped else ""))
+    if not outcome.results:
+        st.info("Stopped before the first model made a forecast; nothing was kept.", icon=":material/pause:")
+        return
     summary = outcome.summary
     st.dataframe(summary.drop(columns=["level"]), hide_index=True, width="stretch", key=f"{page_id}.bt_table")
     for result in outcome.results:

@@ -279,6 +279,8 @@ def record_backtest(
                     portfolio, window, scenario_seconds, workspace.root / "models", relay, stop
                 )
                 data: pd.Series | pd.DataFrame = portfolio.returns
+                if stop is not None and stop.is_set():  # stopped in its training: no day to forecast
+                    break
             else:
                 model, data = name, portfolio.portfolio_returns
             result = backtest(
@@ -288,6 +290,8 @@ def record_backtest(
             if result.stopped or (stop is not None and stop.is_set()):
                 break
         outcome = BacktestOutcome(run.id, results, stopped=stop is not None and stop.is_set())
+        if not results:
+            raise RunCancelled("stopped before the first model made a forecast; nothing to keep")
         summary = outcome.summary
         run.log_metrics(
             {

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from pathlib import Path
 
@@ -128,6 +129,18 @@ def test_backtest_runner_saves_csvs_and_report(aigc_home: Path, small_portfolio:
         in (record_dir := Workspace(aigc_home).run_dir(outcome.run_id) / "report.html").read_text()
     )
     assert record_dir.stat().st_size > 10_000
+
+
+def test_backtest_stopped_in_the_generative_training_keeps_nothing(
+    aigc_home: Path, small_portfolio: Portfolio
+) -> None:
+    stop = threading.Event()
+    stop.set()
+    outcome = record_backtest(
+        Workspace(aigc_home), small_portfolio, ["generative", "historical"], window=500, stop=stop
+    )
+    assert outcome.results == [] and outcome.stopped
+    assert Workspace(aigc_home).get_run(outcome.run_id).status == "cancelled"
 
 
 def test_scenario_runner_saves_the_model_and_facts(aigc_home: Path, small_portfolio: Portfolio) -> None:
