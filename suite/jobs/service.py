@@ -31,7 +31,7 @@ from typing import Any
 from shared_models.exceptions import InputError
 from shared_models.progress import Progress
 from suite.jobs.records import JobRecord, JobStatus, JobStore
-from suite.jobs.worker import Outcome, ProgressUpdate, run_in_worker
+from suite.jobs.worker import Outcome, ProgressUpdate, receive, run_in_worker
 from suite.workspace import Workspace
 
 __all__ = ["JobHandle", "JobService", "JobView", "get_job_service", "shutdown_job_services"]
@@ -42,7 +42,16 @@ DB_WRITE_EVERY_S = 0.5  # progress reaches the job table at most this often
 STOP_POLL_S = 0.25  # how often stop requests from other processes are read
 RESULTS_KEPT = 16  # finished results kept in memory for pages to render
 # Imported once by the fork server, so each worker starts with them loaded.
-PRELOAD = ["suite.jobs.worker", "numpy", "pandas", "torch"]
+PRELOAD = [
+    "suite.jobs.worker",
+    "numpy",
+    "pandas",
+    "torch",
+    "scipy.sparse",
+    "scipy.stats",
+    "sklearn",
+    "optuna",
+]
 log = logging.getLogger(__name__)
 
 
@@ -365,7 +374,7 @@ class JobService:
             return
         try:
             while conn.poll():
-                message = conn.recv()
+                message = receive(conn)
                 with self._lock:
                     if isinstance(message, ProgressUpdate):
                         live.progress = message.progress
@@ -377,7 +386,7 @@ class JobService:
                         live.outcome = message
         except (EOFError, OSError):
             live.conn = None
-        except Exception:  # a message that cannot be unpickled here: skip it, keep the job
+        except Exception:  # a message that cannot be unpickled here: say so, keep the job
             log.exception("job %s: unreadable message from the worker", live.id)
 
     def _write_progress(self, live: _Live, now: float) -> None:
@@ -400,7 +409,7 @@ class JobService:
         outcome = live.outcome
         if outcome is None:  # terminated or crashed before it could report
             if live.stop_asked is not None:
-                why = f"stopped by the user; the work was ended after {self.grace_s:.0f} s of grace"
+                why = f"stopped by the user; the work was ended after {self.grace_s:g} s of grace"
                 outcome = Outcome("cancelled", error=why)
             else:
                 code = live.process.exitcode if live.process else None

@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import logging
+import pickle
 import signal
 import threading
 import time
@@ -28,7 +29,7 @@ from shared_models.exceptions import SuiteError
 from shared_models.progress import Progress
 from suite.workspace import bind_job
 
-__all__ = ["Outcome", "ProgressUpdate", "run_in_worker"]
+__all__ = ["Outcome", "ProgressUpdate", "receive", "run_in_worker", "send"]
 
 SEND_EVERY_S = 0.25  # progress messages at most this often (the last one is always sent)
 log = logging.getLogger(__name__)
@@ -78,13 +79,24 @@ class _Reporter:
     def _send(self) -> None:
         if self.pending is None:
             return
-        self.conn.send(ProgressUpdate(self.pending, self.points))
+        send(self.conn, ProgressUpdate(self.pending, self.points))
         self.last_message = self.pending.message
         self.pending, self.points, self.last_sent = None, [], time.monotonic()
 
     def flush(self) -> None:
         with self.lock:
             self._send()
+
+
+def send(conn: Connection, message: object) -> None:
+    """Pickle with the plain pickler: multiprocessing's own would pass torch tensors as handles to
+    shared memory, which die with this process before the owner reads them."""
+    conn.send_bytes(pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL))
+
+
+def receive(conn: Connection) -> object:
+    """The counterpart of `send`, in the owning app process (a trusted peer: our own worker)."""
+    return pickle.loads(conn.recv_bytes())  # written by our own worker, never by a user
 
 
 def _interrupt(signum: int, frame: object) -> None:
@@ -123,8 +135,8 @@ def run_in_worker(
         outcome = Outcome("failed", error=f"{type(exc).__name__}: {exc}")
     try:
         reporter.flush()
-        conn.send(outcome)
+        send(conn, outcome)
     except Exception as exc:  # the result could not be pickled: the run in the workspace still holds it
         log.warning("job %s: result not sent to the app (%s); its run keeps the files", job_id, exc)
-        conn.send(Outcome(outcome.status, None, outcome.error))
+        send(conn, Outcome(outcome.status, None, outcome.error))
     conn.close()

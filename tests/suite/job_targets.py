@@ -47,3 +47,11 @@ def fails(on_progress: ProgressCallback, stop: threading.Event) -> None:
 
 def crashes(on_progress: ProgressCallback, stop: threading.Event) -> None:
     raise KeyError("oops")
+
+
+def tensor_result(on_progress: ProgressCallback, stop: threading.Event) -> dict:
+    """A result holding torch tensors (trained networks, curves) must reach the app intact."""
+    import torch
+
+    on_progress(Progress(step=1, total=1, message="done", preview=torch.ones(2, 2)))
+    return {"weights": torch.arange(3.0), "note": "ok"}

@@ -118,3 +118,10 @@ def test_jobs_of_a_dead_app_process_are_reported_failed(tmp_path: Path) -> None:
         conn.execute("UPDATE jobs SET pid = 999999999, pid_start = 'gone' WHERE id = ?", (job_id,))
     assert store.reap_orphans() == 1
     assert store.get(job_id).status == "failed"
+
+
+def test_results_and_previews_holding_tensors_reach_the_app(service: JobService) -> None:
+    job = service.submit("tests", "tensor", targets.tensor_result)
+    wait_until_ended(job)
+    assert job.snapshot().status == "done", job.snapshot().error
+    assert job.result["weights"].tolist() == [0.0, 1.0, 2.0] and job.result["note"] == "ok"
