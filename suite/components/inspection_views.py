@@ -4,6 +4,7 @@ threshold slider, batch inspection with overlays, and the supervised defect-type
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,7 +19,7 @@ from domains.manufacturing.inspection.pipeline import InspectorSpec
 from domains.manufacturing.inspection.surfaces import SURFACES
 from domains.manufacturing.inspection.uploads import load_image_zip_for_inspection, read_image_bytes
 from suite.components.charts import style_training_curves
-from suite.jobs import BackgroundJob
+from suite.jobs import JobView
 from suite.resources import get_inspection_upload, get_mvtec_category
 from suite.runners.inspection import InspectOutcome, benchmark_set
 from suite.workspace import RunRecord, Workspace
@@ -32,7 +33,7 @@ __all__ = [
     "render_classifier",
     "render_evaluation",
     "render_inspection",
-    "render_job",
+    "render_job_details",
 ]
 
 BENCHMARK_SIZES = {  # label -> (tile side, counts): the quick one answers in seconds
@@ -125,22 +126,18 @@ def pick_training(page_id: str) -> TrainingChoice:
     return TrainingChoice(data, source, spec)
 
 
-def render_job(page_id: str, job: BackgroundJob) -> None:
-    """Live training: progress, loss curve, Stop."""
-    snapshot = job.snapshot()
-    progress = snapshot.progress
-    st.progress(
-        progress.fraction or 0.0 if progress else 0.0,
-        text=f"{progress.message if progress else 'preparing'} · {snapshot.elapsed_s:.0f}s",
-    )
-    if st.button("Stop", key=f"{page_id}.stop", icon=":material/stop:"):
-        job.request_stop()
-    history = [h for h in snapshot.history if "loss" in h]
-    if len(history) > 1:
-        figure = go.Figure(
-            go.Scatter(x=[h["step"] for h in history], y=[h["loss"] for h in history], name="loss")
-        )
-        st.plotly_chart(style_training_curves(figure, "Training loss", height=220), key=f"{page_id}.live")
+def render_job_details(page_id: str) -> Callable[[JobView], None]:
+    """Under the live progress bar: the training loss curve (network detectors and the classifier)."""
+
+    def details(view: JobView) -> None:
+        history = [h for h in view.history if "loss" in h]
+        if len(history) > 1:
+            figure = go.Figure(
+                go.Scatter(x=[h["step"] for h in history], y=[h["loss"] for h in history], name="loss")
+            )
+            st.plotly_chart(style_training_curves(figure, "Training loss", height=220), key=f"{page_id}.live")
+
+    return details
 
 
 def _scores(workspace: Workspace, record: RunRecord) -> tuple[np.ndarray, np.ndarray] | None:
@@ -177,6 +174,20 @@ def render_evaluation(page_id: str, workspace: Workspace, run_id: int) -> None:
         f"for {rate:.0f} % false alarms" + (" · stopped early" if record.status == "cancelled" else "")
     )
     scored = _scores(workspace, record)
+    if (
+        scored is None
+        and record.status == "cancelled"
+        and record.params.get("source", {}).get("kind")
+        in (
+            "built-in",
+            "mvtec",
+        )
+    ):
+        st.info(
+            "Stopped early: the model trained so far was calibrated and saved, its evaluation on the test "
+            "set was skipped. Inspect images in the tab **Inspect images**."
+        )
+        return
     if scored is None:
         st.info("Trained on good images only: there is no labelled test set to score. Inspect images below.")
         return

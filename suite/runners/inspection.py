@@ -42,10 +42,10 @@ from domains.manufacturing.inspection.pipeline import (
     load_inspector,
     train_inspector,
 )
-from shared_models.exceptions import InputError
+from shared_models.exceptions import InputError, ModelError
 from shared_models.images import make_grid
-from shared_models.progress import ProgressCallback
-from suite.workspace import RunRecord, Workspace
+from shared_models.progress import Progress, ProgressCallback
+from suite.workspace import RunCancelled, RunRecord, Workspace
 
 __all__ = [
     "CLASSIFY_CAPABILITY",
@@ -53,13 +53,17 @@ __all__ = [
     "TRAIN_CAPABILITY",
     "ClassifyOutcome",
     "InspectOutcome",
+    "RecordedRun",
     "TrainOutcome",
     "benchmark_set",
     "classify_and_record",
+    "classify_job",
     "inspect_and_record",
+    "inspect_job",
     "list_models",
     "open_inspector",
     "train_and_record",
+    "train_job",
     "verdict_pictures",
 ]
 
@@ -132,7 +136,7 @@ def train_and_record(
     spec: InspectorSpec | None = None,
     on_progress: ProgressCallback | None = None,
     stop: threading.Event | None = None,
-) -> TrainOutcome:
+) -> TrainOutcome | None:
     """Train an inspector as a workspace run; evaluate it when ``data`` is a labelled `InspectionSet`.
 
     Args:
@@ -140,17 +144,27 @@ def train_and_record(
         source: How the data was chosen (surface name, upload name, folder), kept as params.
         spec: Detector, settings, false-alarm rate.
 
-    A Stop keeps the model trained so far: it is calibrated, saved, and the run ends as cancelled.
+    A Stop keeps the model trained so far: it is calibrated and saved, its evaluation on the test
+    set (seconds) is skipped, and the run ends as cancelled. Stopped before the detector learned
+    anything it could score with (patch statistics fit in one go), the run keeps nothing and this
+    returns None.
     """
     spec = (spec or InspectorSpec()).validate()
     labelled = isinstance(data, InspectionSet)
     params = {"source": source, **dataclasses.asdict(spec)}
     outcome: TrainOutcome | None = None
     with workspace.start_run(TRAIN_CAPABILITY, params) as run:
-        if labelled:
-            inspector = train_inspector(data.train, data.calibration, spec, on_progress, stop, info=source)
-        else:
-            inspector = train_inspector(np.asarray(data), None, spec, on_progress, stop, info=source)
+        try:
+            if labelled:
+                inspector = train_inspector(
+                    data.train, data.calibration, spec, on_progress, stop, info=source
+                )
+            else:
+                inspector = train_inspector(np.asarray(data), None, spec, on_progress, stop, info=source)
+        except ModelError:
+            if stop is not None and stop.is_set():
+                raise RunCancelled("stopped before the detector learned anything; nothing was kept") from None
+            raise
         _save_inspector(run.dir, inspector)
         run.add_artifact(MODEL)
         fit = inspector.fit
@@ -163,20 +177,65 @@ def train_and_record(
             "calibration_images": inspector.info.get("calibration_images"),
         }
         evaluation = None
-        if labelled:
-            report = inspect_images(inspector, data.test)
-            evaluation = evaluate(inspector, data, report)
-            metrics.update(evaluation.as_metrics())
-            run.save_json("evaluation.json", dataclasses.asdict(evaluation))
-            run.save_json("scores.json", {"scores": report.scores.tolist(), "labels": list(data.test_labels)})
-            run.save_bytes("examples.png", _examples(data, report, inspector))
+        if labelled and not (stop is not None and stop.is_set()):
+            report = inspect_images(inspector, data.test, on_progress=_scoring(on_progress), stop=stop)
+            if len(report.verdicts) == len(data.test):  # a stop while scoring: no half evaluation
+                if on_progress is not None:
+                    on_progress(Progress(len(data.test), len(data.test), "measuring AUROC and PRO"))
+                evaluation = evaluate(inspector, data, report)
+                metrics.update(evaluation.as_metrics())
+                run.save_json("evaluation.json", dataclasses.asdict(evaluation))
+                run.save_json(
+                    "scores.json", {"scores": report.scores.tolist(), "labels": list(data.test_labels)}
+                )
+                run.save_bytes("examples.png", _examples(data, report, inspector))
         run.log_metrics(metrics)
-        stopped = fit is not None and fit.stopped == "cancelled"
+        stopped = (fit is not None and fit.stopped == "cancelled") or (stop is not None and stop.is_set())
         if stopped:
-            run.finish("cancelled", error="stopped early; the model trained so far was calibrated and saved")
+            why = "stopped early; the model trained so far was calibrated and saved"
+            run.finish(
+                "cancelled", error=why + (", its evaluation skipped" if labelled and not evaluation else "")
+            )
         outcome = TrainOutcome(run.id, inspector, evaluation, "cancelled" if stopped else "done")
-    assert outcome is not None
     return outcome
+
+
+def _scoring(on_progress: ProgressCallback | None) -> ProgressCallback | None:
+    """The evaluation's scoring reports, worded as such (the test set, not the user's images)."""
+    if on_progress is None:
+        return None
+
+    def report(progress: Progress) -> bool | None:
+        message = f"scoring the test set: {progress.step} of {progress.total} images"
+        return on_progress(dataclasses.replace(progress, message=message))
+
+    return report
+
+
+@dataclass
+class RecordedRun:
+    """What a training job hands back to the page: the run it recorded and how it ended.
+
+    The model itself stays in the run's files: a result holding torch tensors does not survive the
+    trip from the worker process (multiprocessing shares their storage through the worker, which
+    has ended by the time the page reads it).
+    """
+
+    run_id: int
+    status: str
+
+
+def train_job(
+    workspace: Workspace,
+    data: InspectionSet | np.ndarray,
+    source: dict[str, Any],
+    spec: InspectorSpec | None = None,
+    on_progress: ProgressCallback | None = None,
+    stop: threading.Event | None = None,
+) -> RecordedRun | None:
+    """`train_and_record` as a job (None: stopped before the detector learned anything)."""
+    outcome = train_and_record(workspace, data, source, spec, on_progress, stop)
+    return None if outcome is None else RecordedRun(outcome.run_id, outcome.status)
 
 
 def list_models(workspace: Workspace, limit: int = 50) -> list[RunRecord]:
@@ -204,14 +263,27 @@ def inspect_and_record(
     images: np.ndarray,
     names: list[str],
     image_threshold: float | None = None,
-) -> InspectOutcome:
-    """Inspect a batch as a workspace run: verdicts, a CSV report and a zip of overlays."""
+    on_progress: ProgressCallback | None = None,
+    stop: threading.Event | None = None,
+) -> InspectOutcome | None:
+    """Inspect a batch as a workspace run: verdicts, a CSV report and a zip of overlays.
+
+    A stop keeps the images inspected so far (report and overlays of those) and the run ends as
+    cancelled; stopped before the first batch was scored, it keeps nothing and returns None.
+    """
     if len(images) == 0:
         raise InputError("there are no images to inspect")
     threshold = inspector.image_threshold if image_threshold is None else float(image_threshold)
     params = {"model_run": model_run_id, "images": len(images), "image_threshold": threshold}
+    outcome: InspectOutcome | None = None
     with workspace.start_run(INSPECT_CAPABILITY, params) as run:
-        report = inspect_images(inspector, images, names, threshold)
+        report = inspect_images(inspector, images, names, threshold, on_progress, stop)
+        done = len(report.verdicts)
+        if done == 0:
+            raise RunCancelled("stopped before the first image was inspected; nothing to keep")
+        images, names = images[:done], names[:done]
+        if on_progress is not None:
+            on_progress(Progress(done, params["images"], "drawing the overlays"))
         pictures = verdict_pictures(images, report, threshold)
         csv_text = report_csv(report.rows())
         run.save_text("report.csv", csv_text)
@@ -224,7 +296,30 @@ def inspect_and_record(
                 "false_alarm_rate_at_threshold": inspector.false_alarm_rate_at(threshold),
             }
         )
-    return InspectOutcome(run.id, report, pictures)
+        outcome = InspectOutcome(run.id, report, pictures)
+        if done < params["images"]:
+            run.finish(
+                "cancelled", error=f"stopped after {done} of {params['images']} images; those are kept"
+            )
+    return outcome
+
+
+def inspect_job(
+    workspace: Workspace,
+    model_run_id: int,
+    images: np.ndarray,
+    names: list[str],
+    image_threshold: float | None = None,
+    on_progress: ProgressCallback | None = None,
+    stop: threading.Event | None = None,
+) -> InspectOutcome | None:
+    """`inspect_and_record` as a job: the worker loads the inspector from its training run."""
+    if on_progress is not None:
+        on_progress(Progress(0, len(images), f"loading the inspector of run {model_run_id}"))
+    inspector = open_inspector(workspace, model_run_id)
+    return inspect_and_record(
+        workspace, model_run_id, inspector, images, names, image_threshold, on_progress, stop
+    )
 
 
 CLASSIFY_CAPABILITY = "defects.classify"
@@ -250,10 +345,14 @@ def classify_and_record(
     """Train a defect-type classifier on labelled defect images with a stratified hold-out, as a run.
 
     Artifacts: ``classifier/`` (safetensors + card), ``confusion.json``; metrics: accuracy, counts, times.
+    A stop keeps the classifier trained so far (scored on the held-out part, saved); the run ends as
+    cancelled.
     """
     config = config or ClassifierTrainConfig()
     params = {"source": source, "test_fraction": test_fraction, **dataclasses.asdict(config)}
     with workspace.start_run(CLASSIFY_CAPABILITY, params) as run:
+        if on_progress is not None:
+            on_progress(Progress(0, config.steps, f"preparing {len(data.labels)} labelled images"))
         evaluation = evaluate_classifier(data, config, test_fraction, on_progress, stop)
         staging = run.dir / ".classifier.tmp"
         shutil.rmtree(staging, ignore_errors=True)
@@ -274,4 +373,19 @@ def classify_and_record(
                 "classes": len(evaluation.class_names),
             }
         )
+        if stop is not None and stop.is_set():
+            run.finish("cancelled", error="stopped early; the classifier trained so far was scored and saved")
     return ClassifyOutcome(run.id, evaluation)
+
+
+def classify_job(
+    workspace: Workspace,
+    data: LabelledImages,
+    source: dict[str, Any],
+    config: ClassifierTrainConfig | None = None,
+    on_progress: ProgressCallback | None = None,
+    stop: threading.Event | None = None,
+) -> RecordedRun:
+    """`classify_and_record` as a job: the run id only (the classifier is in the run's files)."""
+    outcome = classify_and_record(workspace, data, source, config, on_progress=on_progress, stop=stop)
+    return RecordedRun(outcome.run_id, "cancelled" if stop is not None and stop.is_set() else "done")

@@ -24,7 +24,13 @@ from domains.manufacturing.inspection.calibration import (
     minimum_normals,
 )
 from domains.manufacturing.inspection.dataset import GOOD, InspectionSet
-from domains.manufacturing.inspection.detectors import Detector, FitReport, build_detector, load_detector
+from domains.manufacturing.inspection.detectors import (
+    AnomalyScores,
+    Detector,
+    FitReport,
+    build_detector,
+    load_detector,
+)
 from domains.manufacturing.inspection.metrics import (
     image_auroc,
     pixel_auroc,
@@ -32,7 +38,7 @@ from domains.manufacturing.inspection.metrics import (
     threshold_metrics,
 )
 from shared_models.exceptions import InputError, ModelError
-from shared_models.progress import Progress, ProgressCallback
+from shared_models.progress import Progress, ProgressCallback, should_stop
 
 __all__ = [
     "Evaluation",
@@ -184,6 +190,10 @@ def train_inspector(
         on_progress: Training progress (returning False stops).
         stop: Set to stop training; the detector trained so far is calibrated and returned.
         info: Provenance to keep with the model.
+
+    Raises:
+        ModelError: Stopped before the detector could score anything (patch statistics are only
+            usable once fitted whole).
     """
     spec = (spec or InspectorSpec()).validate()
     if calibration_images is None:
@@ -196,6 +206,8 @@ def train_inspector(
         )
     detector = build_detector(spec.detector, **spec.settings)
     fit = detector.fit(train_images, on_progress=on_progress, stop=stop)
+    if detector.image_size is None:  # stopped before it learned anything it could score with
+        raise ModelError(f"the {spec.detector} detector was stopped before it learned anything")
     if on_progress is not None:
         on_progress(
             Progress(fit.steps, fit.steps, "calibrating on held-out good images", elapsed_s=fit.seconds)
@@ -253,18 +265,40 @@ def inspect_images(
     images: np.ndarray,
     names: list[str] | None = None,
     image_threshold: float | None = None,
+    on_progress: ProgressCallback | None = None,
+    stop: threading.Event | None = None,
+    batch_size: int = 16,
 ) -> InspectionReport:
     """Score images and judge each: pass/fail, and the defect regions of failing ones.
 
-    ``image_threshold`` overrides the calibrated one (the page's slider).
+    Args:
+        inspector: The trained inspector.
+        images: ``(N, H, W, 3)`` images the size it was trained on.
+        names: One label per image (default ``image_1`` ...).
+        image_threshold: Overrides the calibrated one (the page's slider).
+        on_progress: Told before each batch; returning False stops.
+        stop: Set to stop after the current batch: the report then covers the images before it.
+        batch_size: Images scored at a time.
     """
     names = names or [f"image_{i + 1}" for i in range(len(images))]
     if len(names) != len(images):
         raise InputError(f"{len(names)} names for {len(images)} images")
     threshold = inspector.image_threshold if image_threshold is None else float(image_threshold)
     start = time.perf_counter()
-    scored = inspector.detector.score(images)
+    parts: list[AnomalyScores] = []
+    for first in range(0, len(images), batch_size):
+        progress = Progress(first, len(images), f"inspecting images: {first} of {len(images)}")
+        if should_stop(progress, on_progress, stop):
+            break
+        parts.append(inspector.detector.score(images[first : first + batch_size]))
     seconds = time.perf_counter() - start
+    if parts:
+        scored = AnomalyScores(
+            np.concatenate([p.image_scores for p in parts]), np.concatenate([p.maps for p in parts])
+        )
+    else:
+        scored = AnomalyScores(np.zeros(0), np.zeros((0, *images.shape[1:3]), dtype=np.float32))
+    names = names[: len(scored.image_scores)]
     verdicts = []
     for i, (name, score, anomaly_map) in enumerate(zip(names, scored.image_scores, scored.maps, strict=True)):
         verdict = ImageVerdict.judge(
@@ -277,7 +311,9 @@ def inspect_images(
             # above the image threshold, so every failed part shows why.
             verdict.regions = find_regions(anomaly_map, threshold, min_area_px=1)[:1]
         verdicts.append(verdict)
-    return InspectionReport(verdicts, scored.image_scores, scored.maps, 1000 * seconds / max(1, len(images)))
+    return InspectionReport(
+        verdicts, scored.image_scores, scored.maps, 1000 * seconds / max(1, len(verdicts))
+    )
 
 
 @dataclass

@@ -27,9 +27,10 @@ from domains.manufacturing.inspection.detectors.base import (
     work_shape,
 )
 from domains.manufacturing.inspection.detectors.synthetic import AnomalySynthesizer, texture_bank
+from domains.manufacturing.stoppable import Stopped, run_stoppable
 from shared_models.autoencoder import ConvAutoencoder, ConvAutoencoderConfig, UNet, UNetConfig, ssim_map
 from shared_models.exceptions import InputError
-from shared_models.progress import ProgressCallback
+from shared_models.progress import Progress, ProgressCallback
 from shared_models.trainer import TrainConfig, TrainingTask, seed_everything, train
 
 __all__ = ["AutoencoderConfig", "AutoencoderDetector", "DraemConfig", "DraemDetector"]
@@ -121,8 +122,14 @@ class _NetworkDetector(Detector):
         on_progress: ProgressCallback | None = None,
         stop: threading.Event | None = None,
     ) -> FitReport:
-        """Train on normal images until the step or time budget is spent, or Stop."""
+        """Train on normal images until the step or time budget is spent, or Stop.
+
+        A stop ends training at once, with the weights of the last finished step (a step still
+        running is abandoned); stopped inside the first step, the detector stays unfitted.
+        """
         images = check_images(normal_images, MIN_TRAIN_IMAGES)
+        if on_progress is not None:
+            on_progress(Progress(0, None, "building the network and resizing the images"))
         self.image_size = (images.shape[1], images.shape[2])
         self._work = work_shape(self.image_size, self.config.work_size, multiple=16)
         generator = seed_everything(self.config.seed)
@@ -137,10 +144,19 @@ class _NetworkDetector(Detector):
         )
         for module in self._modules.values():
             module.train()
-        result = train(self._task(generator), (data,), budget, on_progress, stop)
+        task = self._task(generator)
+        steps = None if stop is None else _StoppableSteps(task, self, stop)
+        try:
+            result = train(steps or task, (data,), budget, on_progress, stop)
+        finally:
+            if steps is not None:
+                steps.close()
+        done = result.steps - (1 if steps is not None and steps.abandoned else 0)
         for module in self._modules.values():
             module.eval()
-        return FitReport(result.steps, result.seconds, result.stopped, result.history)
+        if done == 0:
+            self.image_size = None  # stopped inside the first step: nothing learned to score with
+        return FitReport(done, result.seconds, result.stopped, result.history)
 
     def _build(self) -> None:
         raise NotImplementedError
@@ -177,6 +193,55 @@ class _NetworkDetector(Detector):
     def _restore(self, folder: str | Path, image_size: list[int]) -> None:
         super()._restore(folder, image_size)
         self._work = work_shape(self.image_size, self.config.work_size, multiple=16)
+
+
+class _StoppableSteps(TrainingTask):
+    """Runs each step of a task so that a stop need not wait for it (a step can take seconds on a
+    busy machine): the step running at the stop is abandoned, and the detector gets fresh networks
+    holding the weights from before it (the abandoned step still writes into the old ones)."""
+
+    def __init__(self, task: TrainingTask, detector: _NetworkDetector, stop: threading.Event) -> None:
+        self.task, self.detector, self.stop = task, detector, stop
+        self.last: dict[str, float] = {}
+        self.abandoned = False
+        # the abandoned step quits at its next convolution, forward or backward, so the calibration
+        # that follows the stop has the cores to itself
+        self.hooks = [
+            layer.register_forward_hook(self._quit_when_stopped)
+            for module in detector._modules.values()
+            for layer in module.modules()
+            if isinstance(layer, nn.Conv2d | nn.ConvTranspose2d)
+        ]
+
+    def close(self) -> None:
+        """Take the hooks off (the networks kept after a stop must still score)."""
+        for hook in self.hooks:
+            hook.remove()
+
+    def _check(self, *_: object) -> None:
+        if self.stop.is_set():
+            raise Stopped("training step abandoned")
+
+    def _quit_when_stopped(self, _module: nn.Module, _inputs: object, output: torch.Tensor) -> None:
+        self._check()
+        if output.requires_grad:
+            output.register_hook(self._check)  # returns None: the gradient passes unchanged
+
+    def train_step(self, batch: tuple[torch.Tensor, ...], step: int) -> dict[str, float]:
+        if self.abandoned:
+            return self.last
+        before = {
+            name: {k: v.detach().clone() for k, v in module.state_dict().items()}
+            for name, module in self.detector._modules.items()
+        }
+        try:
+            self.last = run_stoppable(lambda: self.task.train_step(batch, step), self.stop)
+        except Stopped:
+            self.abandoned = True
+            self.detector._build()
+            for name, module in self.detector._modules.items():
+                module.load_state_dict(before[name])
+        return self.last  # the trainer sees the stop and ends (this step is not counted by fit)
 
 
 class _AutoencoderTask(TrainingTask):
@@ -237,15 +302,17 @@ class _DraemTask(TrainingTask):
         self.generator = generator
         bank = texture_bank(max(detector._work), exclude=tuple(detector.config.exclude_textures))
         self.synthesize = AnomalySynthesizer(bank, generator)
-        parameters = list(detector.reconstructive.parameters()) + list(detector.discriminative.parameters())
+        # held here, not read from the detector per step: an abandoned step must keep to its own networks
+        self.reconstructive, self.discriminative = detector.reconstructive, detector.discriminative
+        parameters = list(self.reconstructive.parameters()) + list(self.discriminative.parameters())
         self.optimiser = torch.optim.Adam(parameters, lr=detector.config.learning_rate)
 
     def train_step(self, batch: tuple[torch.Tensor, ...], step: int) -> dict[str, float]:
         clean = _augment(batch[0], self.generator)
         anomalous, masks = self.synthesize(clean)
-        reconstruction = self.detector.reconstructive(anomalous)
+        reconstruction = self.reconstructive(anomalous)
         recon_loss = F.mse_loss(reconstruction, clean) + (1 - ssim_map(reconstruction, clean).mean())
-        logits = self.detector.discriminative(torch.cat([anomalous, reconstruction], dim=1))
+        logits = self.discriminative(torch.cat([anomalous, reconstruction], dim=1))
         seg_loss = _focal_loss(logits, masks)
         loss = recon_loss + seg_loss
         self.optimiser.zero_grad()

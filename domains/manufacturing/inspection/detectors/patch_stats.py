@@ -27,9 +27,11 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import torch
@@ -45,6 +47,7 @@ from domains.manufacturing.inspection.detectors.base import (
     to_tensor,
     work_shape,
 )
+from domains.manufacturing.stoppable import Stopped, run_stoppable
 from shared_models.exceptions import InputError
 from shared_models.progress import Progress, ProgressCallback, should_stop
 
@@ -98,6 +101,12 @@ class PatchStatsConfig:
             raise InputError(f"shrinkage must be in [0, 1), got {self.shrinkage}")
         if not 0 <= self.image_top_share < 1:
             raise InputError(f"image_top_share must be in [0, 1), got {self.image_top_share}")
+
+
+def _without_grad(work: Callable[[], Any]) -> Any:
+    """``work()`` without autograd (``no_grad`` holds per thread, and phases run in their own)."""
+    with torch.no_grad():
+        return work()
 
 
 class PatchStatsDetector(Detector):
@@ -165,23 +174,50 @@ class PatchStatsDetector(Detector):
         on_progress: ProgressCallback | None = None,
         stop: threading.Event | None = None,
     ) -> FitReport:
-        """Learn the patch filters and the Gaussian of normal features (seconds, no gradient steps)."""
+        """Learn the patch filters and the Gaussian of normal features (seconds, no gradient steps).
+
+        Each phase says when it starts and, while it runs long, that it is still busy; a stop ends
+        the fit at once (an unfinished phase is abandoned) and leaves the detector unfitted.
+        """
         images = check_images(normal_images, MIN_TRAIN_IMAGES)
         start = time.perf_counter()
-        self.image_size = (images.shape[1], images.shape[2])
-        self._work = work_shape(self.image_size, self.config.work_size)
-        with torch.no_grad():
-            tensor = to_tensor(images)
-            self._learn_filters(tensor)
-            if should_stop(Progress(1, 3, "learned patch filters"), on_progress, stop):
-                return FitReport(1, time.perf_counter() - start, "cancelled", [])
-            features = torch.cat([self._features(tensor[i : i + 16]) for i in range(0, len(tensor), 16)])
-            if should_stop(Progress(2, 3, "computed features"), on_progress, stop):
-                return FitReport(2, time.perf_counter() - start, "cancelled", [])
-            self._fit_gaussian(features)
+        image_size = (images.shape[1], images.shape[2])
+        self.image_size, self._work = None, work_shape(image_size, self.config.work_size)
+        tensor = to_tensor(images)
+        # steps: the filters, one per batch of features, the Gaussian
+        total = 2 + -(-len(images) // 16)
+        reached = [0]
+
+        def phase(step: int, message: str, work: Callable[[], Any]) -> Any:
+            reached[0] = step
+
+            def report(waited: float | None = None) -> bool:
+                said = message if waited is None else f"{message} ({waited:.0f} s)"
+                progress = Progress(step, total, said, elapsed_s=time.perf_counter() - start)
+                return should_stop(progress, on_progress, stop)
+
+            if report():
+                raise Stopped(message)
+            return run_stoppable(lambda: _without_grad(work), stop, on_wait=report)
+
+        try:
+            phase(0, "learning the patch filters", lambda: self._learn_filters(tensor))
+            batches = [
+                phase(
+                    1 + i // 16,
+                    f"computing features: {i} of {len(tensor)} images",
+                    partial(self._features, tensor[i : i + 16]),
+                )
+                for i in range(0, len(tensor), 16)
+            ]
+            features = torch.cat(batches)
+            phase(total - 1, "fitting the Gaussian of normal features", lambda: self._fit_gaussian(features))
+        except Stopped:
+            return FitReport(reached[0], time.perf_counter() - start, "cancelled", [])
+        self.image_size = image_size  # only a complete fit can score: a stopped one stays unfitted
         seconds = time.perf_counter() - start
-        should_stop(Progress(3, 3, "fitted the Gaussian", elapsed_s=seconds), on_progress, None)
-        return FitReport(3, seconds, "steps", [])
+        should_stop(Progress(total, total, "fitted the Gaussian", elapsed_s=seconds), on_progress, None)
+        return FitReport(total, seconds, "steps", [])
 
     def _fit_gaussian(self, features: torch.Tensor) -> None:
         n, d, h, w = features.shape

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 import pytest
 
@@ -15,7 +17,7 @@ from domains.manufacturing.inspection import (
     train_inspector,
 )
 from domains.manufacturing.inspection.surfaces import make_tiles
-from shared_models.exceptions import InputError
+from shared_models.exceptions import InputError, ModelError
 
 SPEC = BenchmarkSpec(
     surface="wood_grain", image_size=64, n_train=40, n_calibration=39, n_test_good=10, n_per_defect=3
@@ -63,3 +65,40 @@ def test_too_few_good_images_for_the_rate_is_a_clear_error():
         train_inspector(images, None, InspectorSpec(false_alarm_rate=0.05))
     with pytest.raises(InputError, match="between 0 and 1"):
         train_inspector(images, None, InspectorSpec(false_alarm_rate=1.5))
+
+
+def test_a_stop_while_inspecting_keeps_the_images_scored_so_far(trained):
+    data, inspector = trained
+    stop = threading.Event()
+    messages: list[str] = []
+
+    def on_progress(progress) -> None:
+        messages.append(progress.message)
+        if progress.step >= 8:
+            stop.set()  # after the first batch
+
+    report = inspect_images(inspector, data.test, on_progress=on_progress, stop=stop, batch_size=8)
+    assert len(report.verdicts) == 8 and report.maps.shape[0] == 8 and len(report.scores) == 8
+    assert messages == [
+        f"inspecting images: 0 of {len(data.test)}",
+        f"inspecting images: 8 of {len(data.test)}",
+    ]
+
+
+def test_patch_statistics_stopped_mid_fit_learn_nothing_and_training_says_so() -> None:
+    data = make_benchmark(SPEC)
+    stop = threading.Event()
+    messages: list[str] = []
+
+    def on_progress(progress) -> None:
+        messages.append(progress.message)
+        if progress.message.startswith("computing features: 16"):
+            stop.set()
+
+    with pytest.raises(ModelError, match="stopped before it learned anything"):
+        train_inspector(data.train, data.calibration, InspectorSpec(false_alarm_rate=0.1), on_progress, stop)
+    assert [m for m in messages if not m.endswith(" s)")] == [  # without the "still busy (3 s)" ones
+        "learning the patch filters",
+        "computing features: 0 of 40 images",
+        "computing features: 16 of 40 images",
+    ]
