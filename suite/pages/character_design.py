@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import streamlit as st
 
 from domains.entertainment.characters.operations import blend, variations
@@ -12,22 +10,28 @@ from suite.components.character_views import (
     render_card,
     render_downloads,
     render_grid,
-    render_job,
+    render_job_details,
     render_settings,
     render_strip,
 )
 from suite.components.feedback import user_errors
-from suite.jobs import BackgroundJob
-from suite.resources import get_text_generator, get_workspace
+from suite.components.live_job import (
+    current_job,
+    forget_job,
+    job_outcome_message,
+    job_panel,
+    remember_job,
+)
+from suite.resources import get_jobs, get_text_generator, get_workspace
 from suite.runners.characters import (
     card_and_record,
-    generate_and_record,
+    generate_job,
     list_character_runs,
     open_characters,
+    run_of_job,
 )
 
 PAGE_ID = "character-design"
-POLL_SECONDS = 0.7
 state: dict = st.session_state.setdefault(PAGE_ID, {})
 
 st.title("Character Design")
@@ -46,16 +50,15 @@ with settings:
         "Brief", placeholder="a grumpy blacksmith for a fantasy RPG", key=f"{PAGE_ID}.brief", height=80
     )
     chosen, n, seed, spec = render_settings(PAGE_ID)
-    job: BackgroundJob | None = state.get("job")
-    busy = job is not None and job.running
+    jobs = get_jobs()
+    job = current_job(PAGE_ID, jobs)
+    view = job.snapshot() if job is not None else None
+    busy = view is not None and view.active
     if st.button("Generate", type="primary", key=f"{PAGE_ID}.generate", disabled=busy, width="stretch"):
-        state["job"] = BackgroundJob(
-            lambda on_progress, stop: generate_and_record(
-                workspace, spec, chosen, n, seed, on_progress, stop
-            ),
-            name=f"{PAGE_ID}-generate",
-        ).start()
-        for key in ("outcome", "card", "strip"):
+        title = f"{n} characters ({spec.model.upper()})"
+        job = jobs.submit(PAGE_ID, "generate", generate_job, workspace, spec, chosen, n, seed, title=title)
+        remember_job(PAGE_ID, job)
+        for key in ("outcome", "card", "strip", "collected"):
             state.pop(key, None)
         st.rerun()
 
@@ -74,26 +77,30 @@ with settings:
         if st.button("Open", key=f"{PAGE_ID}.open", disabled=busy):
             with user_errors():
                 state["outcome"] = open_characters(workspace, pick.id)
-            for key in ("job", "card", "strip"):
+            forget_job(PAGE_ID)
+            for key in ("card", "strip"):
                 state.pop(key, None)
             st.rerun()
 
 with outcome_area:
-    job = state.get("job")
-    if job is not None and job.running:
-        render_job(PAGE_ID, job)
-        time.sleep(POLL_SECONDS)
-        st.rerun()
-    if job is not None:
-        snapshot = job.snapshot()
-        if snapshot.status == "failed":
-            if job.stop_event.is_set():
-                st.warning(snapshot.error or "Stopped.", icon=":material/pause:")
-            else:
-                st.error(f"Generation failed: {snapshot.error}", icon=":material/error:")
-        elif job.result is not None:
-            state["outcome"] = job.result
-        state.pop("job", None)
+    if job is not None and view is not None:
+        if view.active:
+            job_panel(PAGE_ID, job, render_job_details)
+            st.stop()
+        job_outcome_message(view, "Generation")
+        if state.get("collected") != job.id:  # once per ended job: its characters become the page's
+            state["collected"] = job.id
+            record = run_of_job(workspace, job.id) if job.result is None else None
+            with user_errors():
+                if job.result is not None:
+                    state["outcome"] = job.result
+                elif record is not None and record.status == "done":
+                    state["outcome"] = open_characters(workspace, record.id)  # the app restarted
+            state["stopped_note"] = (
+                record.error if record is not None and view.status == "cancelled" else None
+            )
+        if state.get("stopped_note"):
+            st.caption(state["stopped_note"])
     outcome = state.get("outcome")
     if outcome is None:
         st.info("Pick attributes (or leave them on *any*) and press **Generate**.")

@@ -28,6 +28,7 @@ from domains.entertainment.characters.models import (
     TrainingStoppedError,
     get_character_model,
     has_stored_model,
+    partial_steps,
 )
 from domains.entertainment.characters.operations import Characters, decode, generate
 from domains.entertainment.characters.sprites import check_attributes
@@ -43,8 +44,10 @@ __all__ = [
     "CharacterOutcome",
     "card_and_record",
     "generate_and_record",
+    "generate_job",
     "list_character_runs",
     "open_characters",
+    "run_of_job",
 ]
 
 CAPABILITY = "characters.generate"
@@ -87,11 +90,17 @@ def generate_and_record(
     with workspace.start_run(CAPABILITY, params) as run:
         trained_now = not has_stored_model(spec, store_root(workspace))
         if trained_now and on_progress is not None:
-            on_progress(Progress(step=0, total=spec.steps, message="first use: training the generator"))
+            kept = partial_steps(spec, store_root(workspace))
+            message = "first use: training the generator"
+            if kept:
+                message += f" (continuing from step {kept})"
+            on_progress(Progress(step=kept, total=spec.steps, message=message))
         try:
             model, card = get_character_model(spec, store_root(workspace), on_progress, stop)
         except TrainingStoppedError as exc:
             raise RunCancelled(str(exc)) from exc
+        if on_progress is not None:
+            on_progress(Progress(step=spec.steps, total=spec.steps, message=f"drawing {n} characters"))
         started = time.perf_counter()
         characters = generate(model, n, chosen, seed=seed)
         generate_s = time.perf_counter() - started
@@ -109,6 +118,30 @@ def generate_and_record(
     if outcome is None:
         raise TrainingStoppedError(run.record.error or "training was stopped; nothing was saved")
     return outcome
+
+
+def generate_job(
+    workspace: Workspace,
+    spec: CharacterModelSpec,
+    chosen: dict[str, str],
+    n: int = 16,
+    seed: int = 0,
+    on_progress: ProgressCallback | None = None,
+    stop: threading.Event | None = None,
+) -> CharacterOutcome | None:
+    """`generate_and_record` as a job: a stopped first-use training returns None (the run, cancelled,
+    says how far it got; the progress is kept for the next Generate)."""
+    try:
+        return generate_and_record(workspace, spec, chosen, n, seed, on_progress, stop)
+    except TrainingStoppedError:
+        if stop is not None and stop.is_set():
+            return None
+        raise
+
+
+def run_of_job(workspace: Workspace, job_id: int) -> RunRecord | None:
+    """The generation run a job recorded, or None (for a page whose job's result is not in memory)."""
+    return next((r for r in workspace.list_runs(limit=20, capability=CAPABILITY) if r.job_id == job_id), None)
 
 
 def list_character_runs(workspace: Workspace, limit: int = 50) -> list[RunRecord]:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from playwright.sync_api import Page, expect
 
-from tests.e2e.conftest import StreamlitServer, open_from_menu, screenshot
+from tests.e2e.conftest import StreamlitServer, open_from_menu, press_and_time, record_latency, screenshot
 
 GENERATE_TIMEOUT_MS = 300_000
 CARD_TIMEOUT_MS = 480_000  # the first card also loads the language model; 2 shared cores
@@ -43,3 +43,24 @@ def test_character_design_generates_characters_and_a_card(
     assert card["name"] and card["backstory"]
     page.wait_for_timeout(500)  # let the images paint before the README screenshot
     screenshot(page, "character_design")
+
+
+def test_character_design_job_survives_a_reload_and_stop_keeps_the_progress(
+    page: Page, streamlit_server: StreamlitServer
+) -> None:
+    """Defaults (a first-use cVAE training of 1500 steps; the test above stored a 50-step one):
+    progress at once, a reload finds the job, Stop ends it and keeps what was trained."""
+    open_from_menu(page, streamlit_server, "Character Design")
+    expect(page.get_by_role("heading", name="Character Design")).to_be_visible(timeout=180_000)
+    progress = page.get_by_test_id("stProgress")
+    record_latency("character-design: progress after Generate", press_and_time(page, "Generate", progress))
+    expect(page.get_by_text(re.compile(r"^training · \d+ of 1500"))).to_be_visible(timeout=120_000)
+    page.reload()  # the job is not tied to the browser session
+    expect(page.get_by_role("button", name="Stop")).to_be_visible(timeout=60_000)
+    expect(page.get_by_role("button", name="Generate")).to_be_disabled()
+    stopped = page.get_by_text("Generation was stopped")
+    record_latency("character-design: cancelled after Stop", press_and_time(page, "Stop", stopped))
+    expect(
+        page.get_by_text(re.compile(r"its progress is kept: Generate continues from there"))
+    ).to_be_visible()
+    expect(page.get_by_role("button", name="Generate")).to_be_enabled()

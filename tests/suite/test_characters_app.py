@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -11,7 +12,9 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 import suite.resources
+from domains.entertainment.characters.models import CharacterModelSpec, partial_steps
 from suite.workspace import Workspace
+from tests.suite.conftest import APP_FILE, run_until_jobs_end
 
 PAGE = "pages/character_design.py"
 PAGE_ID = "character-design"
@@ -51,7 +54,7 @@ def _generate(app: AppTest) -> AppTest:
     app.slider(key=f"{PAGE_ID}.n").set_value(8)
     app.slider(key=f"{PAGE_ID}.steps.cvae").set_value(50)
     app.button(key=f"{PAGE_ID}.generate").click()
-    return app.run(timeout=GENERATE_TIMEOUT_S)
+    return run_until_jobs_end(app, GENERATE_TIMEOUT_S)
 
 
 def test_generate_pick_vary_blend_and_write_a_card(
@@ -116,3 +119,37 @@ def test_page_without_characters_invites_to_generate(app: AppTest, aigc_home: Pa
     app.switch_page(PAGE).run()
     assert not app.exception
     assert any("press **Generate**" in i.value for i in app.info)
+
+
+def test_a_reloaded_page_finds_the_training_and_stop_keeps_its_progress(
+    app: AppTest, aigc_home: Path
+) -> None:
+    app.switch_page(PAGE).run()
+    app.slider(key=f"{PAGE_ID}.steps.cvae").set_value(6000)
+    app.button(key=f"{PAGE_ID}.generate").click().run()
+    assert not app.exception, app.exception
+    assert app.button(key=f"{PAGE_ID}.generate").disabled  # one generation at a time per page
+    reloaded = AppTest.from_file(APP_FILE, default_timeout=60).switch_page(PAGE).run()  # a new session
+    assert not reloaded.exception, reloaded.exception
+    assert reloaded.button(key=f"{PAGE_ID}.generate").disabled
+    _wait_for_steps()
+    reloaded.button(key=f"{PAGE_ID}.stop").click().run()
+    run_until_jobs_end(reloaded, GENERATE_TIMEOUT_S)
+    assert not reloaded.exception, reloaded.exception
+    assert any("Generation was stopped" in w.value for w in reloaded.warning)
+    assert any("its progress is kept" in c.value for c in reloaded.caption)
+    record = Workspace(aigc_home).get_run(1)
+    assert record.status == "cancelled" and record.job_id is not None
+    kept = partial_steps(CharacterModelSpec(model="cvae", steps=6000), aigc_home / "models")
+    assert kept >= 1 and f"stopped at step {kept} of 6000" in (record.error or "")
+
+
+def _wait_for_steps(timeout: float = GENERATE_TIMEOUT_S) -> None:
+    """Until the first-use training has reported a step (a stop then has progress to keep)."""
+    from suite.jobs import JobStore
+
+    store = JobStore(Workspace.from_env())
+    deadline = time.monotonic() + timeout
+    while not any(job.step > 0 for job in store.list(statuses=["running"])):
+        assert time.monotonic() < deadline, "the training reported no step"
+        time.sleep(0.2)

@@ -13,8 +13,11 @@ Example:
 
 from __future__ import annotations
 
+import dataclasses
 import functools
+import shutil
 import threading
+import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Literal
@@ -33,8 +36,8 @@ from domains.entertainment.characters.sprites import (
 from shared_models.exceptions import InputError, SuiteError
 from shared_models.gan import GAN, GANConfig, GANTask
 from shared_models.metrics import ClassifierConfig, FeatureClassifier
-from shared_models.progress import ProgressCallback
-from shared_models.store import ModelCard, get_or_train, spec_key
+from shared_models.progress import Progress, ProgressCallback
+from shared_models.store import ModelCard, get_or_train, load_model, read_card, save_model, spec_key
 from shared_models.trainer import Batch, TrainConfig, TrainingTask, seed_everything, train
 from shared_models.vae import VAE, VAEConfig, VAETask
 
@@ -49,21 +52,25 @@ __all__ = [
     "get_attribute_classifier",
     "get_character_model",
     "has_stored_model",
+    "partial_path",
+    "partial_steps",
     "predict_codes",
     "train_character_model",
 ]
 
 GeneratorKind = Literal["cvae", "cgan"]
 GENERATOR_KINDS: dict[GeneratorKind, str] = {
-    "cvae": "Conditional VAE: trains in a minute or two, reliable attributes, softer pixels",
+    "cvae": "Conditional VAE: the quicker to train, reliable attributes, softer pixels",
     "cgan": "Conditional GAN: crisper pixels, needs several times longer to honour attributes",
 }
 CharacterModel = VAE | GAN
 HELD_OUT_SEED = 10_007  # the classifier is measured on characters drawn with another seed
+PARTIAL_SUFFIX = ".partial"
+CHECKPOINT_EVERY_S = 30.0  # a running first-use training keeps its progress this often (a kill loses less)
 
 
 class TrainingStoppedError(SuiteError):
-    """Training was stopped before its budget ran out; nothing was stored."""
+    """Training was stopped before its budget ran out; nothing was stored under the spec's key."""
 
 
 @dataclass(frozen=True)
@@ -135,44 +142,110 @@ def _build(spec: CharacterModelSpec) -> tuple[CharacterModel, TrainingTask]:
     return gan, GANTask(gan, seed=spec.seed, preview_count=16)
 
 
+def partial_path(spec: CharacterModelSpec, store_root: str | Path) -> Path:
+    """Where a stopped training of ``spec`` keeps its progress (beside the store entry, never loaded as
+    one: only the training of the same spec resumes from it)."""
+    return Path(store_root) / f"{spec_key(spec)}{PARTIAL_SUFFIX}"
+
+
+def partial_steps(spec: CharacterModelSpec, store_root: str | Path) -> int:
+    """Steps a stopped training of ``spec`` has kept (0: none, or unreadable)."""
+    try:
+        return int(read_card(partial_path(spec, store_root)).training.get("steps", 0))
+    except (SuiteError, TypeError, ValueError):
+        return 0
+
+
+def _card(
+    spec: CharacterModelSpec, model: CharacterModel, steps: int, seconds: float, **extra: object
+) -> ModelCard:
+    return ModelCard(
+        kind="vae" if spec.model == "cvae" else "gan",
+        config=asdict(model.config),
+        dataset=f"procedural-characters-{spec.dataset_size}-seed{spec.data_seed}",
+        training={"steps": steps, "seconds": round(seconds, 2), "spec": asdict(spec), **extra},
+        extra={"attributes": {k: list(v) for k, v in ATTRIBUTES.items()}},
+    )
+
+
+def _resume(spec: CharacterModelSpec, model: CharacterModel, partial: Path | None) -> tuple[int, float]:
+    """Load a stopped training's weights into ``model``; returns (steps, seconds) already done."""
+    if partial is None or not (partial / "card.json").is_file():
+        return 0, 0.0
+    try:
+        saved, card = load_model(partial)
+        if card.training.get("spec") != asdict(spec):
+            return 0, 0.0
+        model.load_state_dict(saved.state_dict())
+        steps, seconds = int(card.training["steps"]), float(card.training.get("seconds", 0.0))
+    except (SuiteError, RuntimeError, KeyError, TypeError, ValueError):  # damaged: start afresh
+        return 0, 0.0
+    return min(max(steps, 0), spec.steps - 1), seconds
+
+
 def train_character_model(
     spec: CharacterModelSpec,
     on_progress: ProgressCallback | None = None,
     stop: threading.Event | None = None,
+    partial: Path | None = None,
 ) -> tuple[CharacterModel, ModelCard]:
     """Train a character generator on the procedural set within its step budget.
 
+    Args:
+        spec: The generator and its budget.
+        on_progress: Gets losses every 20 steps and samples every 200; returning False stops.
+        stop: Setting it stops training after the current step.
+        partial: Where progress is kept: a stopped training saves its weights there (and a running
+            one every ``CHECKPOINT_EVERY_S``), and the next training of the same spec continues from
+            them instead of from step 0 (its optimiser state starts afresh).
+
     Raises:
         TrainingStoppedError: Stopped before the budget ran out (a half-trained generator is not
-            worth caching under the spec's key).
+            cached under the spec's key; with ``partial`` its progress is kept there).
     """
     data = character_set(spec.dataset_size, spec.data_seed)
     seed_everything(spec.seed)
     model, task = _build(spec)
+    done, done_s = _resume(spec, model, partial)
     config = TrainConfig(
-        steps=spec.steps, batch_size=spec.batch_size, seed=spec.seed, log_every=20, snapshot_every=200
+        steps=spec.steps - done,
+        batch_size=spec.batch_size,
+        seed=spec.seed + done,  # a resumed training does not replay the first batches
+        log_every=20,
+        snapshot_every=200,
     )
+    last_saved = time.monotonic()
+
+    def keep(steps: int, seconds: float) -> None:
+        if partial is not None:
+            save_model(partial, model, _card(spec, model, steps, seconds, partial=True))
+
+    def report(progress: Progress) -> bool | None:
+        nonlocal last_saved
+        if time.monotonic() - last_saved > CHECKPOINT_EVERY_S:  # between steps: the weights are whole
+            keep(done + progress.step, done_s + progress.elapsed_s)
+            last_saved = time.monotonic()
+        if on_progress is None:
+            return None
+        return on_progress(dataclasses.replace(progress, step=done + progress.step, total=spec.steps))
+
     # (images, codes, vectors): the attribute vectors sit at index 2, where both tasks look for them.
-    result = train(task, (data.images, data.codes, data.vectors), config, on_progress=on_progress, stop=stop)
+    result = train(task, (data.images, data.codes, data.vectors), config, on_progress=report, stop=stop)
+    steps, seconds = done + result.steps, done_s + result.seconds
     if result.stopped == "cancelled":
-        raise TrainingStoppedError(
-            f"training stopped at step {result.steps} of {spec.steps}; nothing was saved. "
-            "Press Generate again to train from the start."
+        model.eval()
+        keep(steps, seconds)
+        kept = (
+            "its progress is kept: Generate continues from there"
+            if partial is not None
+            else "nothing was saved. Press Generate again to train from the start"
         )
+        raise TrainingStoppedError(f"training stopped at step {steps} of {spec.steps}; {kept}.")
     model.eval()
-    card = ModelCard(
-        kind="vae" if spec.model == "cvae" else "gan",
-        config=asdict(model.config),
-        dataset=f"procedural-characters-{spec.dataset_size}-seed{spec.data_seed}",
-        training={
-            "steps": result.steps,
-            "seconds": round(result.seconds, 2),
-            "images_per_s": round(result.examples_per_s, 1),
-            "spec": asdict(spec),
-        },
-        extra={"attributes": {k: list(v) for k, v in ATTRIBUTES.items()}},
-    )
-    return model, card
+    extra: dict[str, object] = {"images_per_s": round(result.examples_per_s, 1)}
+    if done:
+        extra["resumed_from_step"] = done
+    return model, _card(spec, model, steps, seconds, **extra)
 
 
 def get_character_model(
@@ -183,10 +256,17 @@ def get_character_model(
 ) -> tuple[CharacterModel, ModelCard]:
     """The generator for ``spec``: loaded from the store, or trained once and stored.
 
+    A first-use training that is stopped keeps its progress beside the store entry; the next call
+    continues from it.
+
     Raises:
-        TrainingStoppedError: A first-use training was stopped (nothing stored).
+        TrainingStoppedError: A first-use training was stopped (its progress kept, nothing stored).
     """
-    model, card, _ = get_or_train(spec, store_root, lambda: train_character_model(spec, on_progress, stop))
+    partial = partial_path(spec, store_root)
+    model, card, _ = get_or_train(
+        spec, store_root, lambda: train_character_model(spec, on_progress, stop, partial)
+    )
+    shutil.rmtree(partial, ignore_errors=True)  # the finished generator replaces it
     return model, card  # type: ignore[return-value]
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import threading
 import zipfile
 from pathlib import Path
 
@@ -23,10 +24,13 @@ from domains.entertainment.characters.export import (
 from domains.entertainment.characters.models import (
     AttributeClassifierSpec,
     CharacterModelSpec,
+    TrainingStoppedError,
     attribute_accuracy,
     get_attribute_classifier,
     get_character_model,
     has_stored_model,
+    partial_path,
+    partial_steps,
     predict_codes,
 )
 from domains.entertainment.characters.operations import blend, decode, generate, upscale, variations
@@ -43,6 +47,7 @@ from domains.entertainment.characters.sprites import (
     to_rgba,
 )
 from shared_models.exceptions import InputError
+from shared_models.progress import Progress
 
 # A tiny generator and judge, trained once for this module (seconds on 2 cores).
 TINY = CharacterModelSpec(model="cvae", steps=300, batch_size=32, dataset_size=1024, width=16, lr=3e-3)
@@ -271,3 +276,23 @@ def test_pitch_sheet_escapes_user_text() -> None:
     page = pitch_sheet_html(card, draw_sprite(attributes).image)
     assert "<script>alert" not in page and "&lt;script&gt;" in page
     assert page.count("data:image/png;base64,") == 1 and "<b>bold</b>" not in page
+
+
+def test_a_stopped_training_keeps_its_progress_and_the_next_one_continues(tmp_path: Path) -> None:
+    spec = CharacterModelSpec(model="cvae", steps=60, batch_size=16, dataset_size=256, width=8)
+    stop = threading.Event()
+
+    def stop_at_20(progress: Progress) -> None:
+        if progress.step >= 20:
+            stop.set()
+
+    with pytest.raises(TrainingStoppedError, match="stopped at step 20 of 60; its progress is kept"):
+        get_character_model(spec, tmp_path, stop_at_20, stop)
+    assert partial_steps(spec, tmp_path) == 20 and not has_stored_model(spec, tmp_path)
+
+    steps: list[int] = []
+    _, card = get_character_model(spec, tmp_path, lambda p: steps.append(p.step))
+    assert steps[0] > 20 and steps[-1] == 60  # continued, counted on from the kept step
+    assert card.training["steps"] == 60 and card.training["resumed_from_step"] == 20
+    assert has_stored_model(spec, tmp_path) and not partial_path(spec, tmp_path).exists()
+    assert partial_steps(spec, tmp_path) == 0
