@@ -240,9 +240,12 @@ class JobService:
         """A snapshot of a job: from memory for this service's jobs, else from the job table."""
         with self._lock:
             live = self._live.get(int(job_id))
-            if live is not None:
-                return self._live_view(live)
-        return self._record_view(self.store.get(job_id))
+            view = self._live_view(live) if live is not None else None
+        if view is None:
+            return self._record_view(self.store.get(job_id))
+        if not view.active:  # ended but not yet handed over: its runs are in the table already
+            view.run_id = self.store.get(job_id).run_id
+        return view
 
     def _live_view(self, live: _Live) -> JobView:
         queued = live.id in self._queue

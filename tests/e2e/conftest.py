@@ -86,7 +86,14 @@ def free_port() -> int:
 def start_streamlit(home: Path, log: Path) -> StreamlitServer:
     """Start the app on a free loopback port with its own workspace; wait until it answers."""
     port = free_port()
-    env = {**os.environ, "AIGC_HOME": str(home), "PYTHONUNBUFFERED": "1"}
+    # No file watcher: an edit under suite/ while tests run (several people share a tree) would make
+    # Streamlit reload the suite's modules under a running server, and its jobs with them.
+    env = {
+        **os.environ,
+        "AIGC_HOME": str(home),
+        "PYTHONUNBUFFERED": "1",
+        "STREAMLIT_SERVER_FILE_WATCHER_TYPE": "none",
+    }
     handle = log.open("wb")
     process = subprocess.Popen(
         streamlit_command("127.0.0.1", port), cwd=ROOT, env=env, stdout=handle, stderr=subprocess.STDOUT
@@ -191,6 +198,6 @@ def press_and_time(page: Any, button: str, then_visible: Any, timeout_ms: int = 
     from playwright.sync_api import expect
 
     started = time.monotonic()
-    page.get_by_role("button", name=button).click()
+    page.get_by_role("button", name=button, exact=True).click()  # not the toolbar's own Stop
     expect(then_visible).to_be_visible(timeout=timeout_ms)
     return time.monotonic() - started
