@@ -12,6 +12,7 @@ import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
 
+from domains.manufacturing.inspection.benchmark import BenchmarkSpec
 from domains.manufacturing.inspection.dataset import GOOD, InspectionSet
 from domains.manufacturing.inspection.detectors import DETECTOR_TITLES
 from domains.manufacturing.inspection.metrics import threshold_metrics
@@ -49,11 +50,13 @@ UPLOAD_SIDE = 256  # uploads are resized to this square side when their sizes di
 
 @dataclass
 class TrainingChoice:
-    """What the user picked to train on."""
+    """What the user picked to train on; ``recipe`` rebuilds a built-in set in the job's worker (cheaper
+    than sending a few hundred megabytes of tiles there)."""
 
     data: InspectionSet | np.ndarray | None
     source: dict[str, Any]
     spec: InspectorSpec
+    recipe: BenchmarkSpec | None = None
 
 
 @st.cache_data(show_spinner="Building the benchmark surface…", max_entries=4)
@@ -123,7 +126,11 @@ def pick_training(page_id: str) -> TrainingChoice:
         if detector == "draem" and source.get("kind") == "built-in":
             settings["exclude_textures"] = (source["surface"],)  # its own texture is normal
     spec = InspectorSpec(detector=detector, settings=settings, false_alarm_rate=rate / 100)
-    return TrainingChoice(data, source, spec)
+    recipe = None
+    if source.get("kind") == "built-in":
+        side, sizes = BENCHMARK_SIZES[source["size"]]
+        recipe = BenchmarkSpec(surface=source["surface"], image_size=side, **sizes)
+    return TrainingChoice(data, source, spec, recipe)
 
 
 def render_job_details(page_id: str) -> Callable[[JobView], None]:

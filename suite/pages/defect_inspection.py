@@ -92,7 +92,7 @@ with train_tab:
         ):
             state.pop("model", None)
             what = choice.source.get("surface") or choice.source.get("kind")
-            args = (workspace, choice.data, choice.source, choice.spec)
+            args = (workspace, choice.recipe or choice.data, choice.source, choice.spec)
             submit("train", train_job, *args, title=f"{choice.spec.detector} on {what}")
     with outcome_col:
         models = list_models(workspace)

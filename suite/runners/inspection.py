@@ -227,13 +227,20 @@ class RecordedRun:
 
 def train_job(
     workspace: Workspace,
-    data: InspectionSet | np.ndarray,
+    data: InspectionSet | np.ndarray | BenchmarkSpec,
     source: dict[str, Any],
     spec: InspectorSpec | None = None,
     on_progress: ProgressCallback | None = None,
     stop: threading.Event | None = None,
 ) -> RecordedRun | None:
-    """`train_and_record` as a job (None: stopped before the detector learned anything)."""
+    """`train_and_record` as a job (None: stopped before the detector learned anything).
+
+    A built-in set comes as its `BenchmarkSpec` and is built here, in the worker.
+    """
+    if isinstance(data, BenchmarkSpec):
+        if on_progress is not None:
+            on_progress(Progress(0, None, f"building the {data.surface} benchmark ({data.image_size} px)"))
+        data = make_benchmark(data)
     outcome = train_and_record(workspace, data, source, spec, on_progress, stop)
     return None if outcome is None else RecordedRun(outcome.run_id, outcome.status)
 
