@@ -27,11 +27,12 @@ from domains.manufacturing.optimize import (
     redact_url,
     stored_spec,
 )
+from domains.manufacturing.stoppable import Stopped, run_stoppable
 from domains.manufacturing.topology_part import DesignCheck, check_design
 from shared_models.exceptions import InputError
 from shared_models.progress import Progress, ProgressCallback
 from suite.runners.topology import load_design
-from suite.workspace import RunRecord, Workspace
+from suite.workspace import RunCancelled, RunRecord, Workspace
 
 __all__ = [
     "CAPABILITY",
@@ -181,12 +182,14 @@ def check_topology_design(
     load_n: float,
     element_size_mm: float,
     thickness_mm: float,
-) -> TopologyCheck:
+    stop: threading.Event | None = None,
+) -> TopologyCheck | None:
     """Check a topology run's design for stress and deflection with the FE core, as a workspace run.
 
     The design is read back from the topology run's files and thresholded at density 0.5; each load
     case of its problem is scaled to ``load_n`` newtons and the worst case is reported (with the
     safety factor against the material's yield strength). Inputs are checked before the run opens.
+    A ``stop`` abandons the solve: the run ends as cancelled and this returns None.
 
     Raises:
         InputError: Not a topology run, no saved design, a non-positive size or load, or a load
@@ -204,11 +207,18 @@ def check_topology_design(
         "element_size_mm": float(element_size_mm),
         "thickness_mm": float(thickness_mm),
     }
+    outcome: TopologyCheck | None = None
     with workspace.start_run(CHECK_CAPABILITY, params) as run:
-        check = check_design(design, material, load_n, element_size_mm, thickness_mm)
+        try:  # a 3-D design takes seconds to solve: a stop does not wait for it
+            check = run_stoppable(
+                lambda: check_design(design, material, load_n, element_size_mm, thickness_mm), stop
+            )
+        except Stopped:
+            raise RunCancelled("stopped before the check was solved; nothing to keep") from None
         run.log_metrics({k: v for k, v in check.as_dict().items() if k != "material"})
         run.save_text("check.json", json.dumps({**params, "check": check.as_dict()}, indent=2))
-    return TopologyCheck(run.id, int(topology_run_id), check)
+        outcome = TopologyCheck(run.id, int(topology_run_id), check)
+    return outcome
 
 
 def check_job(
@@ -220,13 +230,11 @@ def check_job(
     thickness_mm: float,
     on_progress: ProgressCallback | None = None,
     stop: threading.Event | None = None,
-) -> TopologyCheck:
-    """`check_topology_design` as a job: says what it does (a 3-D design takes seconds to solve).
-
-    A stop ends it through the job service's terminate (one FE solve cannot be cut short cleanly);
-    the check keeps nothing partial, so its run ends as cancelled.
-    """
+) -> TopologyCheck | None:
+    """`check_topology_design` as a job: says what it does (a 3-D design takes seconds to solve)."""
     if on_progress is not None:
         message = f"solving the design of topology run {topology_run_id} with the FE core"
         on_progress(Progress(0, None, message))
-    return check_topology_design(workspace, topology_run_id, material, load_n, element_size_mm, thickness_mm)
+    return check_topology_design(
+        workspace, topology_run_id, material, load_n, element_size_mm, thickness_mm, stop
+    )
