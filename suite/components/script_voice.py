@@ -101,7 +101,8 @@ def render_voice(page_id: str, workspace: Workspace, draft: Draft | None, busy: 
     state = st.session_state[page_id]
     st.markdown(
         "Train the suite's small character-level GPT on your own scripts, then let it continue a scene "
-        "in their voice. It learns style and layout, not plot: expect a pastiche after a few minutes."
+        "in their voice. It learns style and layout, not plot: expect a pastiche that improves the longer "
+        "it trains."
     )
     request = _train(page_id, busy)
     earlier = list_voices(workspace)

@@ -8,6 +8,7 @@ draft and ends as cancelled. Trained voices are ``script.voice`` runs holding th
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import threading
 import time
@@ -109,11 +110,23 @@ def write_and_record(
     on_progress: ProgressCallback | None = None,
     stop: threading.Event | None = None,
 ) -> DraftOutcome:
-    """Write the missing items of ``steps`` as one run; a stop keeps the partial draft (cancelled)."""
+    """Write the missing items of ``steps`` as one run; a stop keeps the partial draft (cancelled).
+
+    The draft so far is saved after every item, so a run ended abruptly (a worker terminated because
+    the model did not reach a stopping point in time) still holds what was written.
+    """
     params = _params(draft, "write " + "+".join(steps), writer.lm.model_name)
     with workspace.start_run(DRAFT_CAPABILITY, params) as run:
         start = time.perf_counter()
-        result = writer.write(draft, steps, on_progress=on_progress, stop=stop)
+        saved: list[Draft] = []
+
+        def keep_each_item(progress: Progress) -> bool | None:
+            if isinstance(progress.preview, Draft) and not (saved and saved[-1] is progress.preview):
+                run.save_json(DRAFT_FILE, progress.preview.to_dict())
+                saved.append(progress.preview)
+            return None if on_progress is None else on_progress(progress)
+
+        result = writer.write(draft, steps, on_progress=keep_each_item, stop=stop)
         run.log_metrics({"seconds": time.perf_counter() - start})
         _save(run, result)
         stopped = stop is not None and stop.is_set()
@@ -152,10 +165,18 @@ def regenerate_and_record(
     return outcome
 
 
+# llama.cpp threads of a job worker when the settings name none. A worker shares the cores with other
+# jobs and the app, and llama.cpp's threads wait for each other by spinning: on the 2-core machine
+# while other work ran, 96 tokens took 21-23 s with both cores and 3-8 s with one.
+JOB_LM_THREADS = 1
+
+
 def _writer(lm_config: LMConfig, on_progress: ProgressCallback | None) -> ScriptWriter:
     """The writer of a job: its worker loads the model itself (llama.cpp handles cannot be pickled)."""
     if on_progress is not None:
         on_progress(Progress(0, None, "loading the language model"))
+    if lm_config.n_threads is None:  # AIGC_LLM_THREADS still decides when it is set
+        lm_config = dataclasses.replace(lm_config, n_threads=JOB_LM_THREADS)
     return ScriptWriter(build_text_generator(lm_config))
 
 

@@ -170,3 +170,29 @@ def test_a_reloaded_page_finds_the_running_draft_and_a_stop_keeps_what_is_writte
     assert "draft.json" in record.artifacts  # a cooperative stop: the worker saved the draft itself
     run_until_jobs_end(app, TIMEOUT_S)
     assert app.session_state[KEY]["draft"] == kept  # the first tab gets the same draft
+
+
+def test_a_terminated_write_still_holds_the_items_written(aigc_home: Path) -> None:
+    """A worker ended by SIGTERM (a KeyboardInterrupt in it) mid-item: the run keeps the draft so far."""
+    from domains.entertainment.scripts import DraftSettings, ScriptWriter
+    from suite.runners.script_writer import load_draft, write_and_record
+    from tests.domains.entertainment.scripted_lm import ScriptedGenerator
+
+    class TerminatedOnTheOutline(ScriptedGenerator):
+        def _open_stream(self, messages, options, schema):  # type: ignore[no-untyped-def]
+            if schema and "scenes" in schema.get("properties", {}):
+                raise KeyboardInterrupt("stopped by the user (the work did not stop at its own pace)")
+            return super()._open_stream(messages, options, schema)
+
+    workspace = Workspace(aigc_home)
+    with pytest.raises(KeyboardInterrupt):
+        write_and_record(
+            workspace,
+            ScriptWriter(TerminatedOnTheOutline()),
+            DraftSettings("A cook hides a recipe."),
+            ("title", "cast", "outline"),
+        )
+    record = workspace.list_runs(capability="script.draft")[0]
+    assert record.status == "cancelled" and record.artifacts == ["draft.json"]
+    kept = load_draft(workspace, record.id)
+    assert kept.title and len(kept.cast) == 3 and not kept.outline
