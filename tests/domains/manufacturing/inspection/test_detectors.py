@@ -25,7 +25,7 @@ SMALL = BenchmarkSpec(
 )
 BUDGETS = {
     "patch_stats": {"work_size": 64},
-    "autoencoder": {"work_size": 64, "seconds": None, "steps": 60, "channels": (16, 32, 48)},
+    "autoencoder": {"work_size": 64, "seconds": None, "steps": 120, "channels": (16, 32, 48)},
     "draem": {
         "work_size": 64,
         "seconds": None,
