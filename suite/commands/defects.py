@@ -107,6 +107,9 @@ def train_command(args: argparse.Namespace) -> int:
     with stop_on_interrupt() as stop:
         outcome = train_and_record(workspace, data, source, spec, progress, stop)
     progress.close()
+    if outcome is None:
+        print("stopped before the first training step finished; nothing was kept")
+        return 130
     summary: dict[str, Any] = {
         "run_id": outcome.run_id,
         "status": outcome.status,

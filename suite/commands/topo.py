@@ -84,6 +84,9 @@ def run_command(args: argparse.Namespace) -> int:
     with stop_on_interrupt() as stop:
         outcome = optimize_and_record(workspace, problem, settings, part, progress, stop)
     progress.close()
+    if outcome is None:
+        print("stopped before the first iteration finished; nothing was kept")
+        return 130
     if args.out is not None and outcome.mesh is not None:
         suffix = args.out.suffix.lower().lstrip(".")
         source = workspace.artifact_path(
