@@ -14,17 +14,20 @@ from domains.creative.fast import (
     train_fast_style,
 )
 from domains.creative.images import CONTENT_PHOTOS, UploadLimits, check_upload, content_photo, png_bytes
+from domains.creative.limits import Limit
 from domains.creative.measures import StyleMeasures, measure
-from domains.creative.painterly import PainterlyConfig, stylise_painterly
+from domains.creative.painterly import PAINTERLY_LIMITS, PainterlyConfig, stylise_painterly
 from domains.creative.procedural import PROCEDURAL_STYLES, draw_style
 from domains.creative.style_transfer import METHODS, Method, StyleResult, StyleSettings, stylise
 
 __all__ = [
     "CONTENT_PHOTOS",
     "METHODS",
+    "PAINTERLY_LIMITS",
     "PROCEDURAL_STYLES",
     "FastStyle",
     "FastStyleSpec",
+    "Limit",
     "Method",
     "PainterlyConfig",
     "StyleMeasures",

@@ -225,14 +225,25 @@ def _paint_pairs(
         content_weight=spec.content_weight,
         seed=spec.seed,
     )
+    if on_progress is not None:  # drawing the built-in examples takes a moment before the first painting
+        on_progress(Progress(0, None, "preparing the training examples"))
     images = _training_images(spec)
     inputs, targets = [], []
     for index, image in enumerate(images):
-        if stop is not None and stop.is_set():
+        label = f"painting training example {index + 1}/{len(images)}"
+
+        def report(progress: Progress, label: str = label, index: int = index) -> bool | None:
+            # each painting takes seconds: its rounds are reported, and a stop ends it mid-round
+            if on_progress is None:
+                return None
+            return on_progress(
+                Progress(index, len(images), f"{label}: {progress.message}", preview=progress.preview)
+            )
+
+        painting = stylise_painterly(image, style, config, on_progress=report, stop=stop)
+        if painting.stopped or (stop is not None and stop.is_set()):
             raise TrainingStoppedError("fast-style training was stopped while painting its examples")
-        if on_progress is not None:
-            on_progress(Progress(index, len(images), f"painting training example {index + 1}/{len(images)}"))
-        painted = stylise_painterly(image, style, config).image
+        painted = painting.image
         height, width = image.shape[:2]
         for _ in range(spec.crops_per_image):
             top, left = rng.integers(0, height - spec.crop + 1), rng.integers(0, width - spec.crop + 1)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -100,6 +101,7 @@ def stylise(
     fast_style: FastStyle | None = None,
     on_progress: ProgressCallback | None = None,
     stop: threading.Event | None = None,
+    on_painted: Callable[[np.ndarray, np.ndarray], None] | None = None,
 ) -> StyleResult:
     """Stylise a content photo after a style image with the chosen method, then measure the result.
 
@@ -110,7 +112,9 @@ def stylise(
         keep_mask: Painterly only: ``(H, W)`` in [0, 1]; where 1 the content is kept more strongly.
         fast_style: The trained network, required for the ``fast`` method.
         on_progress: Painterly progress with a preview per scale; returning False stops.
-        stop: Set it to stop painterly work after the current round (the partial result is returned).
+        stop: Set it to stop painterly work at once (the painting so far is returned, measured).
+        on_painted: Called with ``(image, content at the output size)`` as soon as the image is
+            painted, before it is measured, so a caller can keep it even if it is interrupted then.
 
     Returns:
         A `StyleResult`.
@@ -144,6 +148,8 @@ def stylise(
     if settings.keep_colours:
         image = keep_colours(image, before)
     seconds = time.perf_counter() - started
+    if on_painted is not None:
+        on_painted(image, before)
     if on_progress is not None:
         on_progress(Progress(step=1, total=1, message="measuring", elapsed_s=seconds))
     return StyleResult(image, before, measure(image, before, style), seconds, stopped, previews)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +21,9 @@ import numpy as np
 from domains.creative import (
     CONTENT_PHOTOS,
     METHODS,
+    PAINTERLY_LIMITS,
     PROCEDURAL_STYLES,
+    Limit,
     PainterlyConfig,
     StyleSettings,
     check_upload,
@@ -33,9 +36,34 @@ from suite.commands.progress import TerminalProgress, stop_on_interrupt
 from suite.runners.style import load_style, store_root, stylise_and_record, train_and_record
 from suite.workspace import Workspace
 
-__all__ = ["register"]
+__all__ = ["PAINTERLY_FLAGS", "register"]
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".bmp")
+# `aigc style apply` flags of the painterly controls: (config field, type, help); each range comes
+# from PAINTERLY_LIMITS, as the page's widgets do.
+PAINTERLY_FLAGS: dict[str, tuple[str, type, str]] = {
+    "--size": ("output_size", int, "longest side of the output"),
+    "--content-weight": ("content_weight", float, "painterly: how much photo to keep"),
+    "--style-scale": ("style_scale", float, "painterly: stroke size"),
+    "--scales": ("scales", int, "painterly: coarse-to-fine levels"),
+    "--iterations": ("iterations", int, "painterly: rounds per patch size"),
+    "--seed": ("seed", int, "seeds the painting and the colour transfer"),
+}
+
+
+def _within(limit: Limit, kind: type) -> Callable[[str], Any]:
+    """An argparse type: a number of ``kind`` inside ``limit``, else a usage error naming the range."""
+
+    def parse(text: str) -> Any:
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a {kind.__name__}") from None
+        if value not in limit:
+            raise argparse.ArgumentTypeError(f"{text} is outside {limit}")
+        return value
+
+    return parse
 
 
 def register(commands: Any) -> None:
@@ -53,12 +81,15 @@ def register(commands: Any) -> None:
     apply.add_argument("--method", choices=METHODS, default="painterly")
     apply.add_argument("--colour-method", choices=("reinhard", "sliced-ot"), default="reinhard")
     apply.add_argument("--keep-colours", action="store_true", help="keep each photo's own colours")
-    apply.add_argument("--size", type=int, default=512, help="longest side of the output (256-1024)")
-    apply.add_argument("--content-weight", type=float, default=1.0, help="painterly: how much photo to keep")
-    apply.add_argument("--style-scale", type=float, default=1.0, help="painterly: stroke size (0.25-3)")
-    apply.add_argument("--scales", type=int, default=3, help="painterly: coarse-to-fine levels (1-4)")
-    apply.add_argument("--iterations", type=int, default=3, help="painterly: rounds per patch size")
-    apply.add_argument("--seed", type=int, default=0)
+    defaults = PainterlyConfig()
+    for flag, (field, kind, text) in PAINTERLY_FLAGS.items():
+        limit = PAINTERLY_LIMITS[field]
+        apply.add_argument(
+            flag,
+            type=_within(limit, kind),
+            default=getattr(defaults, field),
+            help=f"{text} ({limit}; default %(default)s)",
+        )
     apply.set_defaults(handler=apply_command)
 
     train = sub.add_parser("train", help="train the fast network for a style (stored and reused)")

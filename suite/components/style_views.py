@@ -9,26 +9,28 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
+import pandas as pd
 import streamlit as st
 
 from domains.creative import (
     CONTENT_PHOTOS,
+    PAINTERLY_LIMITS,
     PROCEDURAL_STYLES,
-    FastStyle,
+    Limit,
     PainterlyConfig,
     StyleSettings,
     check_upload,
     content_photo,
     draw_style,
-    open_fast_style,
     png_bytes,
 )
 from domains.creative.fast import fast_styles_for
 from domains.creative.images import fit_size, resize
 from suite.components.feedback import user_errors
-from suite.jobs import BackgroundJob
+from suite.jobs import JobView
 from suite.runners.style import STYLE_SIZE, list_results, store_root
 from suite.workspace import RunRecord, Workspace
 
@@ -39,7 +41,7 @@ __all__ = [
     "pick_fast_style",
     "pick_style",
     "render_gallery",
-    "render_job",
+    "render_job_details",
     "render_result",
     "render_settings",
 ]
@@ -62,7 +64,9 @@ MEASURE_LABELS = {
     ),
     "ssim": ("SSIM to the photo", ".2f", "Luminance structure kept from the photo; 1 is identical."),
 }
-SIZES = (256, 384, 512, 768, 1024)
+SIZE = PAINTERLY_LIMITS["output_size"]
+# The output sizes offered: the whole allowed range, in steps a user tells apart.
+SIZES = tuple(sorted({int(SIZE.low), *(s for s in (128, 256, 384, 512, 768) if s in SIZE), int(SIZE.high)}))
 THUMB = 160
 
 
@@ -74,12 +78,6 @@ def bundled_photo(name: str) -> np.ndarray:
 @st.cache_data(show_spinner="Drawing the style…", max_entries=16)
 def built_in_style(name: str) -> np.ndarray:
     return draw_style(name, STYLE_SIZE)
-
-
-@st.cache_resource(show_spinner="Loading the fast network…", max_entries=8)
-def fast_network(root: str, key: str) -> FastStyle:
-    """A trained fast style, loaded once per process and shared by sessions (inference only)."""
-    return open_fast_style(root, key)
 
 
 @st.cache_data(show_spinner="Checking the upload…", max_entries=8)
@@ -138,18 +136,19 @@ def render_settings(page_id: str) -> StyleSettings:
     colour_method = "reinhard"
     painterly = {"output_size": size}
     if method == "painterly":
-        painterly["content_weight"] = st.slider(
-            "Content weight", 0.0, 3.0, 1.0, 0.1, key=f"{page_id}.content_weight",
-            help="How much of the photo is blended back where it has edges; 0 is pure texture.",
+        painterly["content_weight"] = _slider(
+            page_id, "content_weight", "Content weight", 1.0, 0.1,
+            "How much of the photo is blended back where it has edges; 0 is pure texture.",
         )  # fmt: skip
-        painterly["style_scale"] = st.slider(
-            "Stroke size", 0.5, 2.0, 1.0, 0.1, key=f"{page_id}.style_scale",
-            help="Multiplies the patch sizes (33/21/13/9 px): larger gives bigger strokes.",
+        painterly["style_scale"] = _slider(
+            page_id, "style_scale", "Stroke size", 1.0, 0.1,
+            "Multiplies the patch sizes (33/21/13/9 px): larger gives bigger strokes.",
         )  # fmt: skip
         with st.expander("More controls"):
-            painterly["scales"] = st.slider("Scales (coarse to fine)", 1, 4, 3, key=f"{page_id}.scales")
-            painterly["iterations"] = st.slider("Rounds per patch size", 1, 5, 3, key=f"{page_id}.iterations")
-            painterly["seed"] = int(st.number_input("Seed", 0, 10_000, 0, key=f"{page_id}.seed"))
+            painterly["scales"] = _slider(page_id, "scales", "Scales (coarse to fine)", 3)
+            painterly["iterations"] = _slider(page_id, "iterations", "Rounds per patch size", 3)
+            seed = PAINTERLY_LIMITS["seed"]
+            painterly["seed"] = int(st.number_input("Seed", seed.low, seed.high, 0, key=f"{page_id}.seed"))
     elif method == "colour":
         colour_method = st.radio(
             "Colour transfer",
@@ -169,6 +168,14 @@ def render_settings(page_id: str) -> StyleSettings:
         return StyleSettings(method, colour_method, keep, PainterlyConfig(**painterly))
 
 
+def _slider(
+    page_id: str, name: str, label: str, value: float, step: float | None = None, help: str | None = None
+) -> Any:
+    """A slider over the control's allowed range (`PAINTERLY_LIMITS`, the domain's own check)."""
+    limit: Limit = PAINTERLY_LIMITS[name]
+    return st.slider(label, limit.low, limit.high, value, step, key=f"{page_id}.{name}", help=help)
+
+
 def keep_region(page_id: str, shape: tuple[int, ...]) -> np.ndarray | None:
     """Optional rectangle where the photo is kept more strongly (a face, a logo), as a mask."""
     if not st.checkbox("Keep a region of the photo (face, logo)", key=f"{page_id}.keep_region"):
@@ -181,11 +188,14 @@ def keep_region(page_id: str, shape: tuple[int, ...]) -> np.ndarray | None:
     return mask
 
 
-def pick_fast_style(page_id: str, workspace: Workspace, style: np.ndarray) -> FastStyle | None:
-    """The trained fast style for this style image, if any (newest first), loaded once per process."""
+def pick_fast_style(page_id: str, workspace: Workspace, style: np.ndarray) -> str | None:
+    """The model-store key of the trained fast style chosen for this style image (newest first)."""
     matching = fast_styles_for(store_root(workspace), style)
     if not matching:
-        st.info("No fast network is trained for this style yet: train one below (a few minutes).")
+        st.info(
+            "No fast network is trained for this style yet: train one below (it paints its training "
+            "examples first, then trains for the budget you set)."
+        )
         return None
     choice = st.selectbox(
         "Trained fast network",
@@ -193,21 +203,17 @@ def pick_fast_style(page_id: str, workspace: Workspace, style: np.ndarray) -> Fa
         format_func=lambda e: f"{e['name']} · trained {e['created'][:16]} · {e['seconds']:.0f} s",
         key=f"{page_id}.fast",
     )
-    with user_errors():
-        return fast_network(str(store_root(workspace)), str(choice["key"]))
+    return str(choice["key"])
 
 
-def render_job(page_id: str, job: BackgroundJob) -> None:
-    """The live panel: progress, the latest preview (one per scale), and Stop."""
-    snapshot = job.snapshot()
-    progress = snapshot.progress
-    fraction = progress.fraction if progress is not None and progress.fraction is not None else 0.0
-    message = progress.message if progress is not None else "starting"
-    st.progress(fraction, text=f"{message} · {snapshot.elapsed_s:.0f} s")
-    if snapshot.preview is not None:
-        st.image(snapshot.preview, caption="Live preview (updated at the end of each scale)", width=384)
-    if st.button("Stop", key=f"{page_id}.stop", icon=":material/stop:"):
-        job.request_stop()
+def render_job_details(view: JobView) -> None:
+    """Under the live progress bar: the latest preview and, while a fast network trains, its loss."""
+    points = [p for p in view.history if "loss" in p]
+    if points:
+        frame = pd.DataFrame(points).set_index("step")
+        st.line_chart(frame[["loss"]], height=180)
+    if isinstance(view.preview, np.ndarray):
+        st.image(view.preview, caption="Live preview (updated at the end of each scale)", width=384)
 
 
 def render_result(page_id: str, workspace: Workspace, run_id: int) -> None:
@@ -219,8 +225,9 @@ def render_result(page_id: str, workspace: Workspace, run_id: int) -> None:
     metrics = record.metrics
     cols = st.columns(4)
     for col, (key, (label, fmt, help_text)) in zip(cols, MEASURE_LABELS.items(), strict=False):
-        col.metric(label, format(metrics[key], fmt), help=help_text)
-    cols[3].metric("Seconds", f"{metrics['seconds']:.1f}")
+        # a run ended while it was measured has its image but no measures
+        col.metric(label, format(metrics[key], fmt) if key in metrics else "not measured", help=help_text)
+    cols[3].metric("Seconds", f"{metrics['seconds']:.1f}" if "seconds" in metrics else "–")
     downloads = st.columns(3)
     downloads[0].download_button(
         "Result (PNG)",
@@ -234,6 +241,8 @@ def render_result(page_id: str, workspace: Workspace, run_id: int) -> None:
         "Before/after (PNG)", before_after, f"style_{run_id}_before_after.png", "image/png",
         key=f"{page_id}.dl_pair", on_click="ignore",
     )  # fmt: skip
+    if "measures.json" not in record.artifacts:
+        return
     downloads[2].download_button(
         "Measures (JSON)",
         workspace.artifact_path(run_id, "measures.json").read_bytes(),

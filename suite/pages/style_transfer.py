@@ -1,28 +1,30 @@
-"""Style Transfer: restyle a photo after a painting or a built-in style, watch it paint, measure it."""
+"""Style Transfer: restyle a photo after a painting or a built-in style, watch it paint, measure it.
+
+Stylising and training a fast network run as jobs of the job service (one at a time per page): a
+reload or another tab finds the running job, and Stop keeps the painting so far."""
 
 from __future__ import annotations
 
-import time
+from collections.abc import Callable
 
 import streamlit as st
 
 from suite.components.feedback import user_errors
+from suite.components.live_job import current_job, forget_job, job_outcome_message, job_panel, remember_job
 from suite.components.style_views import (
     keep_region,
     pick_content,
     pick_fast_style,
     pick_style,
     render_gallery,
-    render_job,
+    render_job_details,
     render_result,
     render_settings,
 )
-from suite.jobs import BackgroundJob
-from suite.resources import get_workspace
-from suite.runners.style import stylise_and_record, train_and_record
+from suite.resources import get_jobs, get_workspace
+from suite.runners.style import RESULT, stylise_job, train_job
 
 PAGE_ID = "style-transfer"
-POLL_SECONDS = 0.7
 state: dict = st.session_state.setdefault(PAGE_ID, {})
 
 st.title("Style Transfer")
@@ -33,80 +35,75 @@ st.caption(
 
 with user_errors():
     workspace = get_workspace()
+jobs = get_jobs()
+job = current_job(PAGE_ID, jobs)
+view = job.snapshot() if job is not None else None
+kind = jobs.store.get(job.id).kind if job is not None else None  # stylise or train
+busy = view is not None and view.active
+
+
+def submit(job_kind: str, title: str, target: Callable[..., object], *args: object) -> None:
+    state.pop("opened", None)
+    remember_job(PAGE_ID, jobs.submit(PAGE_ID, job_kind, target, workspace, *args, title=title))
+    st.rerun()
+
 
 settings_col, outcome_col = st.columns([1, 2], gap="large")
 with settings_col:
     content, content_name = pick_content(PAGE_ID)
     style, style_name = pick_style(PAGE_ID)
     settings = render_settings(PAGE_ID)
-    job: BackgroundJob | None = state.get("job")
-    busy = job is not None and job.running
     mask = (
         keep_region(PAGE_ID, content.shape)
         if settings.method == "painterly" and content is not None
         else None
     )
-    fast = None
+    fast_key = None
     if settings.method == "fast" and style is not None:
-        fast = pick_fast_style(PAGE_ID, workspace, style)
+        fast_key = pick_fast_style(PAGE_ID, workspace, style)
         budget = st.slider("Training budget (seconds)", 30, 600, 180, 30, key=f"{PAGE_ID}.train_seconds")
         if st.button("Train fast network", key=f"{PAGE_ID}.train", disabled=busy):
-            train_style, train_name = style, style_name
-            state["job"] = BackgroundJob(
-                lambda p, s: train_and_record(workspace, train_style, train_name, p, s, seconds=budget),
-                name=f"{PAGE_ID}-train",
-            ).start()
-            state["job_kind"] = "train"
-            st.rerun()
-    ready = content is not None and style is not None and (settings.method != "fast" or fast is not None)
+            submit("train", f"fast network for {style_name}", train_job, style, style_name, float(budget))
+    ready = content is not None and style is not None and (settings.method != "fast" or fast_key is not None)
     if st.button(
         "Stylise", type="primary", key=f"{PAGE_ID}.stylise", disabled=busy or not ready, width="stretch"
     ):
-        args = (workspace, content, content_name, style, style_name, settings, mask, fast)
-        state["job"] = BackgroundJob(
-            lambda p, s: stylise_and_record(*args, on_progress=p, stop=s), name=f"{PAGE_ID}-stylise"
-        ).start()
-        state["job_kind"] = "stylise"
-        state.pop("opened", None)
-        st.rerun()
+        title = f"{content_name} in the style of {style_name}"
+        args = (content, content_name, style, style_name, settings, mask, fast_key)
+        submit("stylise", title, stylise_job, *args)
 
 with outcome_col:
-    job = state.get("job")
-    if job is not None and job.running:
-        render_job(PAGE_ID, job)
-        time.sleep(POLL_SECONDS)
-        st.rerun()
     run_id = state.get("opened")
-    if job is not None and run_id is None:
-        snapshot = job.snapshot()
-        if snapshot.status == "failed":
-            if job.stop_event.is_set():
-                st.warning(f"Stopped: {snapshot.error}", icon=":material/pause:")
-            else:
-                st.error(f"Failed: {snapshot.error}", icon=":material/error:")
-        elif state.get("job_kind") == "train" and job.result is not None:
-            training = job.result.fast_style.card.training
+    if job is not None and view is not None and view.active:
+        job_panel(PAGE_ID, job, render_job_details)
+    elif job is not None and view is not None and run_id is None:
+        job_outcome_message(view, "Training" if kind == "train" else "Stylising")
+        if kind == "train" and job.result is not None:
+            record = workspace.get_run(job.result)
             st.success(
-                f"Fast network for **{job.result.fast_style.name}** ready "
-                f"({training.get('total_seconds', 0):.0f} s of painting and training): press **Stylise**.",
+                f"Fast network for **{record.params.get('style_name')}** ready "
+                f"({record.metrics.get('train_total_seconds', 0):.0f} s of painting and training): "
+                "press **Stylise**.",
                 icon=":material/check_circle:",
             )
-        elif job.result is not None:
-            run_id = job.result.run_id
-            if job.result.status == "cancelled":
-                st.warning(
-                    "Stopped early: the partial result was measured and saved.", icon=":material/pause:"
-                )
+        elif kind == "train" and view.status == "cancelled":
+            st.caption("A stopped training stores no network; train again with a smaller budget.")
+        elif kind == "stylise":
+            made = job.result.run_id if job.result is not None else view.run_id
+            if made is not None and RESULT in workspace.get_run(made).artifacts:
+                run_id = made
+            if view.status == "cancelled" and run_id is not None:
+                st.info("The painting so far was measured and saved.", icon=":material/pause:")
     if run_id is not None:
         with user_errors():
             render_result(PAGE_ID, workspace, run_id)
-    else:
+    elif not busy:
         st.info(
-            "Pick a photo and a style, then press **Stylise**. Painterly mode paints a 512 px image in "
-            "about 10-30 s; colour and fast modes answer in about a second."
+            "Pick a photo and a style, then press **Stylise**. A 512 px painterly image took 15-30 s on "
+            "a 2-core machine shared with other work; colour and fast modes answer in about a second."
         )
     chosen = render_gallery(PAGE_ID, workspace)
     if chosen is not None:
         state["opened"] = chosen
-        state.pop("job", None)
+        forget_job(PAGE_ID)
         st.rerun()

@@ -30,6 +30,7 @@ from domains.creative import (
     check_upload,
     content_photo,
     draw_style,
+    open_fast_style,
     png_bytes,
     spec_for,
     stylise,
@@ -37,11 +38,12 @@ from domains.creative import (
 )
 from domains.creative.images import fit_size, resize
 from shared_models.exceptions import InputError
-from shared_models.progress import ProgressCallback
+from shared_models.progress import Progress, ProgressCallback
 from suite.workspace import RunCancelled, RunRecord, Workspace
 
 __all__ = [
     "CAPABILITY",
+    "RESULT",
     "TRAIN_CAPABILITY",
     "StyleOutcome",
     "TrainOutcome",
@@ -50,7 +52,9 @@ __all__ = [
     "load_style",
     "store_root",
     "stylise_and_record",
+    "stylise_job",
     "train_and_record",
+    "train_job",
 ]
 
 CAPABILITY = "style.apply"
@@ -137,10 +141,14 @@ def stylise_and_record(
     if keep_mask is not None:
         params["keep_mask_share"] = round(float(np.mean(keep_mask > 0.5)), 4)
     with workspace.start_run(CAPABILITY, params) as run:
-        result = stylise(content, style, settings, keep_mask, fast, on_progress, stop)
-        run.save_bytes(RESULT, png_bytes(result.image))
-        run.save_bytes("before_after.png", png_bytes(before_after(result.content, result.image)))
-        run.save_bytes("style.png", png_bytes(resize(style, fit_size(style.shape, 256))))
+
+        def keep(image: np.ndarray, before: np.ndarray) -> None:
+            # saved before the measures, so a worker ended while measuring still leaves the image
+            run.save_bytes(RESULT, png_bytes(image))
+            run.save_bytes("before_after.png", png_bytes(before_after(before, image)))
+            run.save_bytes("style.png", png_bytes(resize(style, fit_size(style.shape, 256))))
+
+        result = stylise(content, style, settings, keep_mask, fast, on_progress, stop, on_painted=keep)
         measures = result.measures.as_dict()
         run.save_json("measures.json", {**measures, "seconds": round(result.seconds, 3)})
         run.log_metrics({**measures, "seconds": round(result.seconds, 3), "stopped": result.stopped})
@@ -183,6 +191,48 @@ def train_and_record(
     if outcome is None:
         raise TrainingStoppedError(run.record.error or "training was stopped; nothing was stored")
     return outcome
+
+
+def stylise_job(
+    workspace: Workspace,
+    content: np.ndarray,
+    content_name: str,
+    style: np.ndarray,
+    style_name: str,
+    settings: StyleSettings,
+    keep_mask: np.ndarray | None = None,
+    fast_key: str | None = None,
+    on_progress: ProgressCallback | None = None,
+    stop: threading.Event | None = None,
+) -> StyleOutcome:
+    """`stylise_and_record` as a job: the worker opens the trained fast network (``fast_key`` in the
+    model store) itself, since a network's tensors are not passed between processes."""
+    fast = None
+    if settings.method == "fast" and fast_key is not None:
+        if on_progress is not None:
+            on_progress(Progress(0, None, "loading the fast network"))
+        fast = open_fast_style(store_root(workspace), fast_key)
+    return stylise_and_record(
+        workspace, content, content_name, style, style_name, settings, keep_mask, fast, on_progress, stop
+    )
+
+
+def train_job(
+    workspace: Workspace,
+    style: np.ndarray,
+    style_name: str,
+    seconds: float,
+    on_progress: ProgressCallback | None = None,
+    stop: threading.Event | None = None,
+) -> int | None:
+    """`train_and_record` as a job: the id of its run (whose card and metrics describe the network),
+    or None when stopped (the run ends as cancelled and nothing is stored)."""
+    try:
+        return train_and_record(workspace, style, style_name, on_progress, stop, seconds=seconds).run_id
+    except TrainingStoppedError:
+        if stop is not None and stop.is_set():
+            return None
+        raise
 
 
 def list_results(workspace: Workspace, limit: int = 24) -> list[RunRecord]:

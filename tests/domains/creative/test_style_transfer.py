@@ -128,12 +128,22 @@ def test_stop_returns_a_usable_partial_result(content: np.ndarray, style: np.nda
 
     def on_progress(progress: Progress) -> None:
         reports.append(progress)
-        stop.set()
+        if progress.step >= 1:  # after the first whole round
+            stop.set()
 
     result = stylise_painterly(content, style, TINY, on_progress=on_progress, stop=stop)
     assert result.stopped and result.steps == 1
     assert result.image.shape == (SIZE, SIZE, 3) and np.isfinite(result.image).all()
     assert reports[0].total is not None and reports[0].total > 1
+    assert reports[0].message.endswith("sampling the style's patches")  # said before the first round
+
+
+def test_a_stop_ends_a_round_in_its_neighbour_search(content: np.ndarray, style: np.ndarray) -> None:
+    stop = threading.Event()
+    stop.set()  # as if it came while the first round searched its neighbours
+    result = stylise_painterly(content, style, TINY, stop=stop)
+    assert result.stopped and result.steps == 0  # no round was finished: the starting image comes back
+    assert result.image.shape == (SIZE, SIZE, 3) and np.isfinite(result.image).all()
 
 
 def test_stylise_reports_measures_for_every_method(content: np.ndarray, style: np.ndarray) -> None:
