@@ -196,3 +196,24 @@ def test_a_terminated_write_still_holds_the_items_written(aigc_home: Path) -> No
     assert record.status == "cancelled" and record.artifacts == ["draft.json"]
     kept = load_draft(workspace, record.id)
     assert kept.title and len(kept.cast) == 3 and not kept.outline
+
+
+def test_a_voice_training_is_found_after_a_reload_and_a_stop_keeps_the_model(
+    writer_page: AppTest, aigc_home: Path
+) -> None:
+    from tests.domains.entertainment.test_voice import CORPUS
+
+    app = writer_page
+    app.file_uploader(key=f"{KEY}.voice_corpus").set_value(("mine.fountain", CORPUS.encode(), "text/plain"))
+    app.selectbox(key=f"{KEY}.voice_preset").set_value("tiny")
+    app.slider(key=f"{KEY}.voice_seconds").set_value(600).run()
+    app.button(key=f"{KEY}.voice_train").click().run()
+    _wait_for_step(aigc_home, 10)  # some training steps are done
+    reloaded = AppTest.from_file(APP_FILE, default_timeout=60).switch_page(PAGE).run()
+    assert reloaded.button(key=f"{KEY}.write_all").disabled  # one job at a time per page
+    reloaded.button(key=f"{KEY}.stop").click().run()
+    run_until_jobs_end(reloaded, TIMEOUT_S)
+    assert any("Training the voice was stopped" in w.value for w in reloaded.warning), reloaded.warning
+    record = Workspace(aigc_home).list_runs(capability="script.voice")[0]
+    assert record.status == "cancelled" and record.job_id is not None and record.artifacts == ["model"]
+    assert any(f"Voice from run {record.id}" in s.value for s in reloaded.success)  # the partial model

@@ -20,7 +20,7 @@ from domains.entertainment.scripts.fountain import parse
 from shared_models.exceptions import InputError
 from shared_models.gpt import SampleOptions, check_corpus, sample
 from shared_models.gpt_train import GPTTrainSpec, TrainedGPT, train_gpt
-from shared_models.progress import ProgressCallback
+from shared_models.progress import Progress, ProgressCallback
 
 __all__ = [
     "MAX_SCRIPT_CORPUS_BYTES",
@@ -82,6 +82,8 @@ def train_voice(
 ) -> TrainedGPT:
     """Train the small GPT on a checked corpus (see `check_script_corpus`); the trainer's budget,
     progress and Stop apply, and a stopped training still returns a usable model."""
+    if on_progress is not None:  # tokenising and building the model come before the first step's report
+        on_progress(Progress(0, None, "preparing the corpus and the model"))
     return train_gpt(text, spec or GPTTrainSpec(), on_progress=on_progress, stop=stop)
 
 
