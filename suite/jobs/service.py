@@ -69,6 +69,7 @@ class JobView:
     progress: Progress | None
     history: list[dict[str, float]] = field(default_factory=list)
     preview: Any | None = None
+    kind: str = ""
     error: str | None = None
     elapsed_s: float = 0.0
     queue: tuple[int, int] | None = None
@@ -86,6 +87,7 @@ class _Live:
 
     id: int
     capability: str
+    kind: str
     title: str
     target: Callable[..., Any]
     args: tuple[Any, ...]
@@ -208,7 +210,7 @@ class JobService:
         if self._closed:
             raise InputError("the job service has shut down; restart the app")
         job_id = self.store.create(capability, kind, title or kind)
-        live = _Live(job_id, capability, title or kind, target, args, kwargs, _pick_env())
+        live = _Live(job_id, capability, kind, title or kind, target, args, kwargs, _pick_env())
         with self._lock:
             self._live[job_id] = live
             self._queue.append(job_id)
@@ -255,6 +257,7 @@ class JobService:
         return JobView(
             id=live.id,
             capability=live.capability,
+            kind=live.kind,
             title=live.title,
             status=status,
             progress=live.progress,
@@ -273,6 +276,7 @@ class JobService:
         return JobView(
             id=record.id,
             capability=record.capability,
+            kind=record.kind,
             title=record.title,
             status=record.status,
             progress=progress,

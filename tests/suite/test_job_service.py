@@ -38,7 +38,7 @@ def test_a_job_reports_progress_history_and_its_result(service: JobService) -> N
     job = service.submit("tests", "count", targets.count, 12, 0.02, title="count to 12")
     wait_until_ended(job)
     view = job.snapshot()
-    assert view.status == "done" and job.result == 12
+    assert view.status == "done" and job.result == 12 and view.kind == "count"
     assert [p["step"] for p in view.history] == list(range(1, 13))
     record = service.store.get(job.id)
     assert record.status == "done" and record.step == 12 and record.title == "count to 12"
