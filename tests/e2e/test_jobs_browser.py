@@ -28,6 +28,7 @@ def test_a_job_started_in_one_tab_is_stopped_from_home_in_another(
     )
     stop = other.locator("[class*='st-key-home-stop-']").get_by_role("button", name="Stop")
     expect(stop).to_be_visible()
+    other.get_by_role("heading", name="Jobs").evaluate("e => e.scrollIntoView({block: 'start'})")
     other.wait_for_timeout(800)  # let the progress bar fill before the README screenshot
     screenshot(other, "home_jobs")
     started = time.monotonic()
