@@ -423,8 +423,9 @@ class JobService:
                 outcome = Outcome("failed", error=f"the worker process ended unexpectedly (exit code {code})")
         if outcome.status == "cancelled":
             self.store.cancel_runs_of(live.id, outcome.error or "stopped by the user")
-        with self._lock:  # the result first: whoever sees the job ended finds its result
-            live.outcome, live.finished = outcome, True
+        # In this order: the result, the table, then this process's view. Whoever sees the job ended,
+        # here or in the table, finds its result and its final record.
+        with self._lock:
             if outcome.result is not None:
                 self._results[live.id] = outcome.result
                 while len(self._results) > RESULTS_KEPT:
@@ -433,6 +434,7 @@ class JobService:
         if live.conn is not None:
             live.conn.close()
         with self._lock:
+            live.outcome, live.finished = outcome, True
             self._live.pop(live.id, None)
 
     def _start_queued(self) -> None:
