@@ -1,8 +1,8 @@
 """The `aigc` command line.
 
-Each command group lives in its own module under `suite.commands` and exposes
-``register(subparsers)``; adding a capability's commands means adding it to `COMMAND_GROUPS`. A group's
-module is imported only when its command runs, so `aigc runs list` and `aigc --help` start without
+The shell's own groups (runs, jobs, serve) live under `suite.commands`; each capability's group is its
+folder's ``cli.py``, named in its `Capability` entry. A group's module exposes ``register(subparsers)``
+and is imported only when its command runs, so `aigc runs list` and `aigc --help` start without
 torch.
 
 Example:
@@ -23,6 +23,7 @@ from types import ModuleType
 
 from shared_models import __version__
 from shared_models.exceptions import SuiteError
+from suite.capabilities import CAPABILITIES
 
 __all__ = ["COMMAND_GROUPS", "CommandGroup", "build_parser", "main"]
 
@@ -45,32 +46,14 @@ class CommandGroup:
         return importlib.import_module(self.module)
 
 
-COMMAND_GROUPS: tuple[CommandGroup, ...] = (
+SHELL_GROUPS: tuple[CommandGroup, ...] = (
     CommandGroup("runs", "suite.commands.runs", "list and inspect runs in the workspace"),
     CommandGroup("jobs", "suite.commands.jobs", "list the app's jobs and stop one"),
     CommandGroup("serve", "suite.commands.serve", "start the web app"),
-    CommandGroup("lab", "suite.commands.lab", "Model Lab: train and sample GANs and VAEs"),
-    CommandGroup("text", "suite.commands.text", "language model: generate text, train a small GPT"),
-    CommandGroup(
-        "script", "suite.commands.script", "screenplays: draft from a logline, train on your scripts"
-    ),
-    CommandGroup(
-        "characters", "suite.commands.characters", "Character Design: pixel-art characters and cards"
-    ),
-    CommandGroup("style", "suite.commands.style", "Style Transfer: painterly, fast and colour stylisation"),
-    CommandGroup("part", "suite.commands.part", "Part design: parametric parts, FE checks, Optuna studies"),
-    CommandGroup("topo", "suite.commands.topo", "Topology optimisation: grow a part from loads and supports"),
-    CommandGroup(
-        "defects", "suite.commands.defects", "Defect Inspection: learn good parts, flag and outline defects"
-    ),
-    CommandGroup(
-        "risk", "suite.commands.risk", "Risk Lab: VaR/ES, backtests, scenarios, stress tests, credit"
-    ),
-    CommandGroup(
-        "strategy", "suite.commands.strategy", "Strategy Studio: walk-forward strategy search and memo"
-    ),
-    CommandGroup("recs", "suite.commands.recs", "Recommender: compare models, recommend with reasons"),
-    CommandGroup("chat", "suite.commands.chat", "support chatbot: ingest help content, ask, train intents"),
+)
+# Each capability brings its own group, from its folder's cli.py.
+COMMAND_GROUPS: tuple[CommandGroup, ...] = SHELL_GROUPS + tuple(
+    CommandGroup(c.command, f"{c.package}.cli", c.command_help) for c in CAPABILITIES if c.command
 )
 
 

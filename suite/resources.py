@@ -26,10 +26,10 @@ from domains.services.recommend import (
 from shared_models.datasets import ImageDataset, UploadReport, load_dataset, load_image_zip
 from shared_models.lm import LMConfig, TextGenerator, build_text_generator
 from shared_models.store import ModelCard
+from suite.capabilities.defect_inspection.runner import open_inspector
+from suite.capabilities.model_lab.runner import open_model
+from suite.capabilities.recommender.runner import open_bundle
 from suite.jobs import JobService, get_job_service
-from suite.runners.image_lab import open_model
-from suite.runners.inspection import open_inspector
-from suite.runners.recommend import open_bundle
 from suite.workspace import Workspace, default_root
 
 __all__ = [

@@ -46,7 +46,7 @@ def _page_runs(home: Path) -> dict[str, float]:
 
     times: dict[str, float] = {}
     for capability in CAPABILITIES:
-        app = AppTest.from_file(APP_FILE, default_timeout=120)
+        app = AppTest.from_file(APP_FILE, default_timeout=120).run()  # registers the pages
         app.switch_page(str(capability.page_path.relative_to(Path(APP_FILE).parent))).run()  # warm
         samples = []
         for _ in range(PAGES_TIMED):
@@ -60,8 +60,8 @@ def _page_runs(home: Path) -> dict[str, float]:
 def _long_search(home: Path) -> JobHandle:
     from domains.finance.strategy.search import SearchSpec
     from domains.finance.strategy.universe import load_universe
+    from suite.capabilities.strategy_studio.runner import search_job
     from suite.jobs import get_job_service
-    from suite.runners.strategy import search_job
     from suite.workspace import Workspace
 
     workspace = Workspace(home)
@@ -118,7 +118,7 @@ def _stubborn_stop_seconds(home: Path) -> float:
 
 def _chat_latencies(home: Path, sessions: int, lm: TextGenerator) -> list[float]:
     from domains.services.chatbot import ChatSession, SupportBot, SupportStore
-    from suite.runners.chatbot import ensure_demo_kb, store_path
+    from suite.capabilities.support_chat.runner import ensure_demo_kb, store_path
 
     store = SupportStore(str(store_path(home)))
     ensure_demo_kb(store)

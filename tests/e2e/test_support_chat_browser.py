@@ -17,7 +17,7 @@ def test_support_chat_answers_with_citations_and_hands_over(
     page: Page, streamlit_server: StreamlitServer
 ) -> None:
     from domains.services.chatbot import SupportStore
-    from suite.runners.chatbot import store_path
+    from suite.capabilities.support_chat.runner import store_path
 
     open_from_menu(page, streamlit_server, "Support Chat")
     expect(page.get_by_role("heading", name="Support Chat")).to_be_visible(timeout=LOAD_TIMEOUT_MS)

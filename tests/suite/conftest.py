@@ -28,6 +28,21 @@ def _fresh_streamlit_caches() -> Iterator[None]:
 
 
 @pytest.fixture(autouse=True)
+def _pages_registered_before_switching(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`AppTest.switch_page` finds a page by its file among the pages `st.navigation` registered; before
+    the first run nothing is registered and it guesses from the file name, which is ``page.py`` for
+    every capability. So a fresh AppTest runs the app once (Home) before it switches."""
+    switch_page = AppTest.switch_page
+
+    def switch_after_registration(self: AppTest, page_path: str) -> AppTest:
+        if not self._registered_pages:
+            self.run()
+        return switch_page(self, page_path)
+
+    monkeypatch.setattr(AppTest, "switch_page", switch_after_registration)
+
+
+@pytest.fixture(autouse=True)
 def _no_jobs_left_behind() -> Iterator[None]:
     """Each test's job services (and their workers) end with the test."""
     yield

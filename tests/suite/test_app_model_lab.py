@@ -9,11 +9,11 @@ from streamlit.testing.v1 import AppTest
 from domains.lab.image_lab import CLASSIFIER_MESSAGE, ImageLabSpec
 from shared_models.datasets import load_digits
 from shared_models.progress import Progress
-from suite.runners.image_lab import train_and_record
+from suite.capabilities.model_lab.runner import train_and_record
 from suite.workspace import Workspace
 from tests.suite.conftest import APP_FILE, run_until_jobs_end
 
-PAGE = "pages/model_lab.py"
+PAGE = "capabilities/model_lab/page.py"
 TRAIN_TIMEOUT_S = 240  # a 5 s training, plus the metrics classifier on first use, on 2 shared cores
 
 

@@ -10,7 +10,7 @@ from suite.jobs.service import shutdown_job_services
 from suite.workspace import Workspace
 from tests.suite.conftest import APP_FILE, run_until_jobs_end
 
-PAGE = "pages/part_design.py"
+PAGE = "capabilities/part_design/page.py"
 STUDY_TIMEOUT_S = 180  # a few coarse trials on 2 shared cores
 
 

@@ -11,7 +11,7 @@ from suite.jobs import JobStore
 from suite.workspace import Workspace
 from tests.suite.conftest import APP_FILE, run_until_jobs_end
 
-PAGE = "pages/topology.py"
+PAGE = "capabilities/topology/page.py"
 RUN_TIMEOUT_S = 120  # a 30 x 10 problem takes about a second
 
 
@@ -53,7 +53,7 @@ def test_topology_runs_and_shows_part_numbers_and_downloads(app: AppTest, aigc_h
     assert not app.exception, app.exception
     assert "Design from Topology run 1" in [s.value for s in app.subheader]
     # AppTest reruns the page it was told to open, where a browser follows st.switch_page's new URL
-    app.switch_page("pages/part_design.py").run()
+    app.switch_page("capabilities/part_design/page.py").run()
     app.selectbox(key="part-design.topo.material").set_value("s355")
     app.button(key="part-design.topo.check").click()
     run_until_jobs_end(app, RUN_TIMEOUT_S)

@@ -16,7 +16,7 @@ from domains.entertainment.characters.models import CharacterModelSpec, partial_
 from suite.workspace import Workspace
 from tests.suite.conftest import APP_FILE, run_until_jobs_end
 
-PAGE = "pages/character_design.py"
+PAGE = "capabilities/character_design/page.py"
 PAGE_ID = "character-design"
 GENERATE_TIMEOUT_S = 300  # a 50-step first-use training on 2 shared cores
 

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from domains.services.chatbot import SupportStore
+from suite.capabilities.support_chat.runner import intents_dir, store_path
 from suite.cli import main
-from suite.runners.chatbot import intents_dir, store_path
 from suite.workspace import Workspace
 from tests.domains.services.chatbot.conftest import ScriptedGenerator
 

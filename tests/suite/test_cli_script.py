@@ -40,7 +40,7 @@ def test_draft_writes_fountain_pdf_and_html_and_records_a_run(
 
 def test_reopen_completes_a_saved_draft(scripted: ScriptedGenerator, aigc_home: Path, tmp_path: Path) -> None:
     from domains.entertainment.scripts import DraftSettings, ScriptWriter
-    from suite.runners.script_writer import write_and_record
+    from suite.capabilities.script_writer.runner import write_and_record
 
     settings = DraftSettings("A cook hides a secret recipe.", scenes=2)
     partial = write_and_record(Workspace(aigc_home), ScriptWriter(scripted), settings, ("title", "cast"))

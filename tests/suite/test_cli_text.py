@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from shared_models.gpt_train import PRESETS
+from suite.capabilities.text_lab.cli import GPT_PRESETS
 from suite.cli import main
-from suite.commands.text import GPT_PRESETS
 from suite.workspace import Workspace
 
 CORPUS = "The quick brown fox jumps over the lazy dog. A small bird sings on the old fence.\n" * 40

@@ -18,19 +18,19 @@ from domains.manufacturing.inspection.benchmark import BenchmarkSpec, make_bench
 from domains.manufacturing.inspection.classifier import ClassifierTrainConfig
 from domains.manufacturing.inspection.pipeline import InspectorSpec
 from shared_models.exceptions import InputError
-from suite.cli import main
-from suite.jobs import JobStore
-from suite.runners.inspection import (
+from suite.capabilities.defect_inspection.runner import (
     classify_and_record,
     inspect_and_record,
     list_models,
     open_inspector,
     train_and_record,
 )
+from suite.cli import main
+from suite.jobs import JobStore
 from suite.workspace import Workspace
 from tests.suite.conftest import APP_FILE, run_until_jobs_end
 
-PAGE = "pages/defect_inspection.py"
+PAGE = "capabilities/defect_inspection/page.py"
 KEY = "defect-inspection"
 TIMEOUT_S = 120
 

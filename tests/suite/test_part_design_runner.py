@@ -9,8 +9,8 @@ from domains.manufacturing.materials import get_material
 from domains.manufacturing.topology import TopologySettings
 from domains.manufacturing.topology_problems import builtin_problem
 from shared_models.progress import Progress
-from suite.runners.part_design import check_topology_design, optimize_and_record
-from suite.runners.topology import optimize_and_record as optimize_topology_run
+from suite.capabilities.part_design.runner import check_topology_design, optimize_and_record
+from suite.capabilities.topology.runner import optimize_and_record as optimize_topology_run
 from suite.workspace import Workspace
 from tests.domains.manufacturing.test_optimize import plate_spec
 

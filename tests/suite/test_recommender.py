@@ -8,16 +8,16 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from domains.services.recommend import MODELS
+from suite.capabilities.recommender import views as recommender_views
+from suite.capabilities.recommender.cli import MODEL_NAMES
+from suite.capabilities.recommender.runner import open_bundle
 from suite.cli import main
-from suite.commands.recs import MODEL_NAMES
-from suite.components import recommender_views
 from suite.jobs import JobStore
-from suite.runners.recommend import open_bundle
 from suite.workspace import Workspace
 from tests.domains.services.recs_data import ScriptedLM, clustered_frame
 from tests.suite.conftest import APP_FILE, run_until_jobs_end
 
-PAGE = "pages/recommender.py"
+PAGE = "capabilities/recommender/page.py"
 TRAIN_TIMEOUT_S = 180  # demo data, two models, both fitted twice, on 2 shared cores
 
 

@@ -12,13 +12,19 @@ from streamlit.testing.v1 import AppTest
 from domains.finance.credit import CreditSpec, load_demo_credit
 from domains.finance.data import load_prices
 from domains.finance.scenarios import ScenarioSpec
+from suite.capabilities.risk_lab.runner import (
+    Portfolio,
+    record_backtest,
+    record_credit,
+    record_scenarios,
+    var_job,
+)
 from suite.cli import main
 from suite.jobs import JobStore
-from suite.runners.risk_lab import Portfolio, record_backtest, record_credit, record_scenarios, var_job
 from suite.workspace import Workspace
 from tests.suite.conftest import APP_FILE, run_until_jobs_end
 
-PAGE = "pages/risk_lab.py"
+PAGE = "capabilities/risk_lab/page.py"
 TIMEOUT_S = 180
 
 

@@ -17,7 +17,7 @@ from suite.workspace import Workspace
 from tests.suite.conftest import APP_FILE, run_until_jobs_end
 from tests.suite.scripted_endpoint import MODEL, base_url, scripted_endpoint
 
-PAGE = "pages/script_writer.py"
+PAGE = "capabilities/script_writer/page.py"
 KEY = "script-writer"
 TIMEOUT_S = 120
 
@@ -175,7 +175,7 @@ def test_a_reloaded_page_finds_the_running_draft_and_a_stop_keeps_what_is_writte
 def test_a_terminated_write_still_holds_the_items_written(aigc_home: Path) -> None:
     """A worker ended by SIGTERM (a KeyboardInterrupt in it) mid-item: the run keeps the draft so far."""
     from domains.entertainment.scripts import DraftSettings, ScriptWriter
-    from suite.runners.script_writer import load_draft, write_and_record
+    from suite.capabilities.script_writer.runner import load_draft, write_and_record
     from tests.domains.entertainment.scripted_lm import ScriptedGenerator
 
     class TerminatedOnTheOutline(ScriptedGenerator):

@@ -9,12 +9,12 @@ from streamlit.testing.v1 import AppTest
 
 from domains.finance.strategy.search import SearchSpec
 from domains.finance.strategy.universe import load_universe
+from suite.capabilities.strategy_studio.runner import record_search
 from suite.cli import main
-from suite.runners.strategy import record_search
 from suite.workspace import Workspace
 from tests.suite.conftest import APP_FILE, run_until_jobs_end
 
-PAGE = "pages/strategy_studio.py"
+PAGE = "capabilities/strategy_studio/page.py"
 TIMEOUT_S = 240
 QUICK = ["equal_weight", "momentum", "vol_target"]
 

@@ -18,14 +18,20 @@ from domains.creative import PAINTERLY_LIMITS, PainterlyConfig, StyleSettings, c
 from domains.creative.fast import FastStyleConfig, list_fast_styles
 from domains.creative.images import resize
 from shared_models.exceptions import InputError
+from suite.capabilities.style_transfer.cli import PAINTERLY_FLAGS, register
+from suite.capabilities.style_transfer.runner import (
+    list_results,
+    store_root,
+    stylise_and_record,
+    train_and_record,
+    train_job,
+)
 from suite.cli import main
-from suite.commands.style import PAINTERLY_FLAGS, register
 from suite.jobs import JobStore
-from suite.runners.style import list_results, store_root, stylise_and_record, train_and_record, train_job
 from suite.workspace import Workspace
 from tests.suite.conftest import APP_FILE, run_until_jobs_end
 
-PAGE = "pages/style_transfer.py"
+PAGE = "capabilities/style_transfer/page.py"
 STYLISE_TIMEOUT_S = 180  # a 256 px single-scale painting on 2 shared cores, plus first imports
 
 

@@ -9,11 +9,11 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from domains.services.chatbot import SupportStore
-from suite.runners.chatbot import intents_dir, store_path
+from suite.capabilities.support_chat.runner import intents_dir, store_path
 from suite.workspace import Workspace
 
-CHAT = "pages/support_chat.py"
-ADMIN = "pages/support_admin.py"
+CHAT = "capabilities/support_chat/page.py"
+ADMIN = "capabilities/support_admin/page.py"
 
 
 @pytest.fixture(autouse=True)

@@ -13,7 +13,7 @@ from shared_models.gpt_train import load_gpt
 from suite.workspace import Workspace
 from tests.suite.conftest import APP_FILE, run_until_jobs_end
 
-PAGE = "pages/text_lab.py"
+PAGE = "capabilities/text_lab/page.py"
 
 
 @pytest.fixture

@@ -12,8 +12,8 @@ import trimesh
 from domains.manufacturing.topology import TopologySettings
 from domains.manufacturing.topology_problems import builtin_problem
 from shared_models.progress import Progress
+from suite.capabilities.topology.runner import optimize_and_record
 from suite.cli import main
-from suite.runners.topology import optimize_and_record
 from suite.workspace import Workspace
 
 

@@ -1,0 +1,1 @@
+"""Character Design: cli, page, runner, views."""

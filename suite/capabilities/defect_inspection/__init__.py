@@ -1,0 +1,1 @@
+"""Defect Inspection: cli, page, runner, views."""

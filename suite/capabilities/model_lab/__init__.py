@@ -1,0 +1,1 @@
+"""Image generators: cli, page, runner, views."""

@@ -1,0 +1,1 @@
+"""Part Design: cli, page, runner, topology_handoff, views."""

@@ -1,0 +1,1 @@
+"""Recommender: cli, page, runner, views."""

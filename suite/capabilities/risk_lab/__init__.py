@@ -1,0 +1,1 @@
+"""Risk Lab: cli, page, report, runner, views."""

@@ -1,0 +1,1 @@
+"""Script Writer: cli, page, runner, views, voice."""

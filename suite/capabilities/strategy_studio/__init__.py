@@ -1,0 +1,1 @@
+"""Strategy Studio: cli, page, runner, views."""

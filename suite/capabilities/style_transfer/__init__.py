@@ -1,0 +1,1 @@
+"""Style Transfer: cli, page, runner, views."""

@@ -1,0 +1,1 @@
+"""Support Chat: cli, page, runner, views."""

@@ -1,0 +1,1 @@
+"""Text Lab: cli, page, runner, views."""

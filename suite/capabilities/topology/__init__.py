@@ -1,0 +1,1 @@
+"""Topology: cli, page, runner, views."""
