@@ -198,6 +198,7 @@ def press_and_time(page: Any, button: str, then_visible: Any, timeout_ms: int = 
     from playwright.sync_api import expect
 
     started = time.monotonic()
-    page.get_by_role("button", name=button, exact=True).click()  # not the toolbar's own Stop
+    # in the page body: the status widget in the header has a Stop of its own while a script runs
+    page.get_by_test_id("stMain").get_by_role("button", name=button, exact=True).click()
     expect(then_visible).to_be_visible(timeout=timeout_ms)
     return time.monotonic() - started

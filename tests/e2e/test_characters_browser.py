@@ -28,7 +28,7 @@ def test_character_design_generates_characters_and_a_card(
     expect(slider).to_have_value("50")
     page.get_by_role("button", name="Generate").click()
 
-    expect(page.get_by_role("button", name="Stop")).to_be_visible(timeout=60_000)
+    expect(page.get_by_test_id("stMain").get_by_role("button", name="Stop")).to_be_visible(timeout=60_000)
     heading = page.get_by_role("heading", name=re.compile(r"Run \d+: 16 characters \(CVAE\)"))
     expect(heading).to_be_visible(timeout=GENERATE_TIMEOUT_MS)
     expect(page.get_by_text("#16", exact=True)).to_be_visible()
@@ -56,7 +56,7 @@ def test_character_design_job_survives_a_reload_and_stop_keeps_the_progress(
     record_latency("character-design: progress after Generate", press_and_time(page, "Generate", progress))
     expect(page.get_by_text(re.compile(r"^training · \d+ of 1500"))).to_be_visible(timeout=120_000)
     page.reload()  # the job is not tied to the browser session
-    expect(page.get_by_role("button", name="Stop")).to_be_visible(timeout=60_000)
+    expect(page.get_by_test_id("stMain").get_by_role("button", name="Stop")).to_be_visible(timeout=60_000)
     expect(page.get_by_role("button", name="Generate")).to_be_disabled()
     stopped = page.get_by_text("Generation was stopped")
     record_latency("character-design: cancelled after Stop", press_and_time(page, "Stop", stopped))

@@ -55,7 +55,7 @@ def test_defect_inspection_job_survives_a_reload_and_stops(
         timeout=120_000
     )
     page.reload()  # the training is not tied to the browser session
-    expect(page.get_by_role("button", name="Stop")).to_be_visible(timeout=60_000)
+    expect(page.get_by_test_id("stMain").get_by_role("button", name="Stop")).to_be_visible(timeout=60_000)
     expect(page.get_by_role("button", name="Train inspector")).to_be_disabled()
     stopped = page.get_by_text("Training was stopped")
     record_latency("defect-inspection: cancelled after Stop", press_and_time(page, "Stop", stopped))

@@ -24,7 +24,7 @@ def test_model_lab_trains_a_cvae_and_shows_results(page: Page, streamlit_server:
     expect(slider).to_have_value("5")
     page.get_by_role("button", name="Train").click()
 
-    expect(page.get_by_role("button", name="Stop")).to_be_visible(timeout=30_000)
+    expect(page.get_by_test_id("stMain").get_by_role("button", name="Stop")).to_be_visible(timeout=30_000)
     heading = page.get_by_role("heading", name=re.compile(r"Run \d+: CVAE on digits"))
     expect(heading).to_be_visible(timeout=TRAINING_TIMEOUT_MS)
     metrics = page.get_by_test_id("stDataFrame").locator("td", has_text="Conditional accuracy")
@@ -51,7 +51,7 @@ def test_model_lab_job_survives_a_reload_and_stop_saves_the_model_at_once(
     record_latency("model-lab: progress after Train", press_and_time(page, "Train", progress))
     expect(page.get_by_text(re.compile(r"^training · \d+ of \d+"))).to_be_visible(timeout=120_000)
     page.reload()  # the job is not tied to the browser session
-    expect(page.get_by_role("button", name="Stop")).to_be_visible(timeout=60_000)
+    expect(page.get_by_test_id("stMain").get_by_role("button", name="Stop")).to_be_visible(timeout=60_000)
     expect(page.get_by_role("button", name="Train")).to_be_disabled()
     stopped = page.get_by_text("Training was stopped")
     record_latency("model-lab: cancelled after Stop", press_and_time(page, "Stop", stopped))

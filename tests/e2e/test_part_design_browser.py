@@ -29,7 +29,7 @@ def test_part_design_runs_a_short_study_and_shows_the_design_in_3d(
     study.press("Enter")
     page.get_by_role("button", name="Optimise").click()
 
-    expect(page.get_by_role("button", name="Stop")).to_be_visible(timeout=30_000)
+    expect(page.get_by_test_id("stMain").get_by_role("button", name="Stop")).to_be_visible(timeout=30_000)
     heading = page.get_by_role("heading", name=re.compile(r"Study browser-plate \(run \d+\)"))
     # the live panel, unless the study ends between two polls of the page (seen when the machine is free)
     expect(page.get_by_text("Feasible designs").or_(heading).first).to_be_visible(timeout=60_000)
@@ -58,7 +58,9 @@ def test_part_design_job_survives_a_reload_and_stops(page: Page, streamlit_serve
     record_latency("part-design: progress after Optimise", press_and_time(page, "Optimise", progress))
     expect(page.get_by_text(re.compile(r"· [1-9]\d* of 30 ·"))).to_be_visible(timeout=120_000)  # a trial done
     page.reload()  # the study is not tied to the browser session
-    expect(page.get_by_role("button", name="Stop")).to_be_visible(timeout=LOAD_TIMEOUT_MS)
+    expect(page.get_by_test_id("stMain").get_by_role("button", name="Stop")).to_be_visible(
+        timeout=LOAD_TIMEOUT_MS
+    )
     expect(page.get_by_role("button", name="Optimise")).to_be_disabled()
     stopped = page.get_by_text("The study was stopped")
     record_latency("part-design: cancelled after Stop", press_and_time(page, "Stop", stopped))

@@ -20,7 +20,9 @@ def test_recommender_compares_models_and_recommends_with_reasons(
 
     started = time.monotonic()
     page.get_by_role("button", name="Train and compare").click()
-    expect(page.get_by_role("button", name="Stop")).to_be_visible(timeout=LOAD_TIMEOUT_MS)
+    expect(page.get_by_test_id("stMain").get_by_role("button", name="Stop")).to_be_visible(
+        timeout=LOAD_TIMEOUT_MS
+    )
     expect(page.get_by_role("heading", name=re.compile(r"Run \d+: model comparison"))).to_be_visible(
         timeout=TRAIN_TIMEOUT_MS
     )
@@ -62,7 +64,9 @@ def test_recommender_training_survives_a_reload_and_stops(
     record_latency("recommender: progress after Train", press_and_time(page, "Train and compare", progress))
     expect(page.get_by_text(re.compile(r"held-out users: \w+"))).to_be_visible(timeout=LOAD_TIMEOUT_MS)
     page.reload()  # the job is not tied to the browser session
-    expect(page.get_by_role("button", name="Stop")).to_be_visible(timeout=LOAD_TIMEOUT_MS)
+    expect(page.get_by_test_id("stMain").get_by_role("button", name="Stop")).to_be_visible(
+        timeout=LOAD_TIMEOUT_MS
+    )
     expect(page.get_by_role("button", name="Train and compare")).to_be_disabled()
     stopped = page.get_by_text("Training was stopped")
     record_latency("recommender: cancelled after Stop", press_and_time(page, "Stop", stopped))

@@ -52,7 +52,7 @@ def test_risk_lab_job_survives_a_reload_and_stops(page: Page, streamlit_server: 
     record_latency("risk-lab: progress after Train", press_and_time(page, "Train and compare", progress))
     expect(page.get_by_text(re.compile(r"training · \d+ of"))).to_be_visible(timeout=120_000)
     page.reload()  # the job is not tied to the browser session; its panel sits above the tabs
-    expect(page.get_by_role("button", name="Stop")).to_be_visible(timeout=60_000)
+    expect(page.get_by_test_id("stMain").get_by_role("button", name="Stop")).to_be_visible(timeout=60_000)
     expect(page.get_by_role("button", name="Compute VaR and ES")).to_be_disabled()  # one job per page
     stopped = page.get_by_text("Scenario training was stopped")
     record_latency("risk-lab: cancelled after Stop", press_and_time(page, "Stop", stopped))

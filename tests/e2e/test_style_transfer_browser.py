@@ -49,7 +49,7 @@ def test_style_transfer_job_survives_a_reload_and_stops(
     record_latency("style-transfer: progress after Stylise", press_and_time(page, "Stylise", progress))
     expect(page.get_by_text(re.compile(r"scale 1/3, patch"))).to_be_visible(timeout=STYLISE_TIMEOUT_MS)
     page.reload()  # the job is not tied to the browser session
-    expect(page.get_by_role("button", name="Stop")).to_be_visible(timeout=60_000)
+    expect(page.get_by_test_id("stMain").get_by_role("button", name="Stop")).to_be_visible(timeout=60_000)
     expect(page.get_by_role("button", name="Stylise")).to_be_disabled()
     stopped = page.get_by_text("Stylising was stopped")
     record_latency("style-transfer: cancelled after Stop", press_and_time(page, "Stop", stopped))

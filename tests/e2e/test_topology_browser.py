@@ -70,7 +70,7 @@ def test_topology_job_survives_a_reload_and_stops(page: Page, streamlit_server: 
     record_latency("topology: progress after Run", press_and_time(page, "Run", progress))
     expect(page.get_by_text(re.compile(r"iteration \d+: compliance"))).to_be_visible(timeout=120_000)
     page.reload()  # the job is not tied to the browser session
-    expect(page.get_by_role("button", name="Stop")).to_be_visible(timeout=60_000)
+    expect(page.get_by_test_id("stMain").get_by_role("button", name="Stop")).to_be_visible(timeout=60_000)
     expect(page.get_by_role("button", name="Run", exact=True)).to_be_disabled()
     stopped = page.get_by_text("The optimisation was stopped")
     record_latency("topology: cancelled after Stop", press_and_time(page, "Stop", stopped))
