@@ -4,10 +4,25 @@ import re
 from pathlib import Path
 
 from playwright.sync_api import Page, expect
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from tests.e2e.conftest import StreamlitServer, open_from_menu, press_and_time, record_latency, screenshot
 
 SEARCH_TIMEOUT_MS = 600_000  # generous: two shared cores
+
+
+def pick_option(page: Page, label: str, option: str, tries: int = 3) -> None:
+    """Open a select box and pick an option; a rerun that lands mid-click (the trials field above
+    was just changed) closes the list, so open it again."""
+    box = page.get_by_test_id("stSelectbox").filter(has_text=label)
+    for attempt in range(tries):
+        box.click()
+        try:
+            page.get_by_role("option", name=option).click(timeout=10_000)
+            return
+        except PlaywrightTimeoutError:
+            if attempt == tries - 1:
+                raise
 
 
 def test_strategy_studio_search_memo_and_downloads(page: Page, streamlit_server: StreamlitServer) -> None:
@@ -19,8 +34,7 @@ def test_strategy_studio_search_memo_and_downloads(page: Page, streamlit_server:
     trials.fill("6")
     trials.press("Enter")
     # GARCH-t scenarios for min CVaR keep the test short (the generative model trains once per fold).
-    page.get_by_test_id("stSelectbox").filter(has_text="Min-CVaR scenarios").click()
-    page.get_by_role("option", name="garch").click()
+    pick_option(page, "Min-CVaR scenarios", "garch")
     # The language model's commentary is covered by a unit test; here the memo is the checked template.
     page.get_by_text("Let the language model write a commentary").click()
     page.get_by_role("button", name="Generate strategies").click()
