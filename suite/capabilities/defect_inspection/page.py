@@ -45,7 +45,7 @@ jobs = get_jobs()
 job = current_job(PAGE_ID, jobs)  # training, inspecting or classifying: one job at a time on this page
 view = job.snapshot() if job is not None else None
 busy = view is not None and view.active
-kind = jobs.store.get(job.id).kind if job is not None else None
+kind = view.kind if view is not None else None
 
 
 def submit(action: str, target: Callable[..., object], *args: object, title: str) -> None:

@@ -43,7 +43,7 @@ jobs = get_jobs()
 job = current_job(PAGE_ID, jobs)  # a study or a topology check: one job at a time on this page
 view = job.snapshot() if job is not None else None
 busy = view is not None and view.active
-kind = jobs.store.get(job.id).kind if job is not None else None
+kind = view.kind if view is not None else None
 
 
 def finished_study(job: JobHandle, view: JobView, workspace: Workspace) -> tuple[int, str, str] | None:

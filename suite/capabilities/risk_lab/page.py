@@ -54,8 +54,7 @@ jobs = get_jobs()
 job = current_job(PAGE_ID, jobs)
 view = job.snapshot() if job is not None else None
 busy = view is not None and view.active
-with user_errors():
-    kind = jobs.store.get(job.id).kind if job is not None else None
+kind = view.kind if view is not None else None
 if job is not None and kind is not None and not busy and state.get("collected") != job.id:
     state["collected"] = job.id  # once: a later inline VaR must not be replaced by an older job's
     if job.result is not None:

@@ -45,7 +45,7 @@ with user_errors():
 jobs = get_jobs()
 job = current_job(PAGE_ID, jobs)
 view = job.snapshot() if job is not None else None
-kind = jobs.store.get(job.id).kind if job is not None else None  # write, regenerate or voice
+kind = view.kind if view is not None else None  # write, regenerate or voice
 busy = view is not None and view.active
 
 

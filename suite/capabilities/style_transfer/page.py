@@ -38,7 +38,7 @@ with user_errors():
 jobs = get_jobs()
 job = current_job(PAGE_ID, jobs)
 view = job.snapshot() if job is not None else None
-kind = jobs.store.get(job.id).kind if job is not None else None  # stylise or train
+kind = view.kind if view is not None else None  # stylise or train
 busy = view is not None and view.active
 
 

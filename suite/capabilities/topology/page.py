@@ -41,7 +41,7 @@ jobs = get_jobs()
 job = current_job(PAGE_ID, jobs)  # an optimisation or a Pareto study: one job at a time on this page
 view = job.snapshot() if job is not None else None
 busy = view is not None and view.active
-kind = jobs.store.get(job.id).kind if job is not None else None
+kind = view.kind if view is not None else None
 
 settings_col, outcome_col = st.columns([1, 2], gap="large")
 with settings_col:
